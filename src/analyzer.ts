@@ -1,0 +1,147 @@
+/**
+ * Composition of the pure layers: bytes → lines (records/framer) → records
+ * (records/normalize) → incidents (core). Push-based and synchronous, so the
+ * same object serves streams, the sync string API and the tests.
+ */
+import { builtinGrammar, type CompiledGrammar } from "./grammar/compile.js";
+import { LineFramer, type FramedBlock } from "./records/framer.js";
+import { normalizeLine } from "./records/normalize.js";
+import { Scanner } from "./core/scanner.js";
+import type { Diagnostic, Incident, LogRecord } from "./types.js";
+
+export interface AnalyzerOptions {
+  /** Name reported in `incident.source.name` (a path, or "-" for stdin). */
+  sourceName?: string;
+  grammar?: CompiledGrammar;
+  /** Longest line kept, in bytes (default 64 KiB). */
+  maxLineLength?: number;
+  /** Raw lines kept in an incident's `text` (default 5000). */
+  maxIncidentLines?: number;
+}
+
+export interface Analyzer {
+  push(chunk: Uint8Array | string): void;
+  end(): void;
+}
+
+/** Creates a push-based analyzer for one source. */
+export function createAnalyzer(
+  opts: AnalyzerOptions,
+  onIncident: (i: Incident) => void,
+  onDiagnostic: (d: Diagnostic) => void,
+): Analyzer {
+  const sourceName = opts.sourceName ?? "-";
+  const grammar = opts.grammar ?? builtinGrammar();
+  const maxLine = opts.maxLineLength ?? 65536;
+  const framer = new LineFramer({ maxLineLength: maxLine });
+  let invalidReported = 0;
+  let truncReported = 0;
+  let firstBlock = true;
+  let sawAny = false;
+  const normalize = (raw: string, line: number): LogRecord => {
+    if (raw.length > maxLine) {
+      if (truncReported++ < 5) {
+        onDiagnostic({ code: "line-too-long", severity: "warning", message: `line ${line} is longer than ${maxLine} bytes; only its start is analysed`, source: sourceName, line });
+      }
+      return normalizeLine(raw.slice(0, maxLine), line);
+    }
+    return normalizeLine(raw, line);
+  };
+  const scanner = new Scanner({
+    grammar,
+    sourceName,
+    emit: onIncident,
+    diagnose: onDiagnostic,
+    normalize,
+    ...(opts.maxIncidentLines !== undefined ? { maxIncidentLines: opts.maxIncidentLines } : {}),
+  });
+
+  const lineAt = (text: string, idx: number): number => {
+    let n = scanner.line + 1;
+    for (let i = text.indexOf("\n"); i >= 0 && i < idx; i = text.indexOf("\n", i + 1)) n++;
+    return n;
+  };
+
+  const feed = (b: FramedBlock): void => {
+    if (b.text.length === 0) return;
+    sawAny = true;
+    if (firstBlock) {
+      firstBlock = false;
+      if (looksBinary(b.text)) {
+        onDiagnostic({
+          code: "binary-input",
+          severity: "warning",
+          message: `${sourceName} does not look like a text log (many control bytes); if it is a vmcore, extract its log first (makedumpfile --dump-dmesg VMCORE OUT)`,
+          source: sourceName,
+        });
+      }
+    }
+    if (b.invalidUtf8At.length && invalidReported < 5) {
+      for (const i of b.invalidUtf8At) {
+        if (invalidReported++ >= 5) break;
+        const line = lineAt(b.text, i);
+        onDiagnostic({ code: "invalid-utf8", severity: "info", message: `line ${line} has bytes that are not valid UTF-8; shown as U+FFFD`, source: sourceName, line });
+      }
+    }
+    if (b.truncatedAt.length && truncReported < 5) {
+      for (const i of b.truncatedAt) {
+        if (truncReported++ >= 5) break;
+        const line = lineAt(b.text, i);
+        onDiagnostic({ code: "line-too-long", severity: "warning", message: `line ${line} is longer than ${maxLine} bytes; only its start is analysed`, source: sourceName, line });
+      }
+    }
+    scanner.pushBlock(b.text);
+  };
+
+  return {
+    push(chunk) {
+      feed(framer.push(chunk));
+    },
+    end() {
+      feed(framer.end());
+      scanner.end();
+      if (!sawAny) onDiagnostic({ code: "empty-input", severity: "info", message: `${sourceName} is empty`, source: sourceName });
+    },
+  };
+}
+
+function looksBinary(text: string): boolean {
+  const n = Math.min(text.length, 4096);
+  let ctl = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 27) || c === 0xfffd) ctl++;
+  }
+  return n >= 64 && ctl / n > 0.1;
+}
+
+/**
+ * Analyses a stream of chunks, yielding each incident as soon as it closes.
+ * @example for await (const i of analyze(fs.createReadStream(p), { sourceName: p })) console.log(i.title)
+ */
+export async function* analyze(
+  input: AsyncIterable<Uint8Array | string>,
+  opts: AnalyzerOptions & { onDiagnostic?: (d: Diagnostic) => void } = {},
+): AsyncGenerator<Incident> {
+  const queue: Incident[] = [];
+  const a = createAnalyzer(opts, (i) => queue.push(i), opts.onDiagnostic ?? (() => {}));
+  for await (const chunk of input) {
+    a.push(chunk);
+    while (queue.length) yield queue.shift()!;
+  }
+  a.end();
+  while (queue.length) yield queue.shift()!;
+}
+
+/**
+ * Synchronous variant for a log already in memory.
+ * @example analyzeText(fs.readFileSync("dmesg.txt", "utf8")).incidents[0]?.title
+ */
+export function analyzeText(text: string | Uint8Array, opts: AnalyzerOptions = {}): { incidents: Incident[]; diagnostics: Diagnostic[] } {
+  const incidents: Incident[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const a = createAnalyzer(opts, (i) => incidents.push(i), (d) => diagnostics.push(d));
+  a.push(text);
+  a.end();
+  return { incidents, diagnostics };
+}

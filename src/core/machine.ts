@@ -1,0 +1,291 @@
+/**
+ * The incident state machine: a synchronous, pure consumer of normalized
+ * records. It opens an incident on a header line, extends it while the lines
+ * belong to the report, merges the panic a report caused into it, and closes
+ * it on an end marker, the next incident, a panic end or the end of input.
+ *
+ *   idle ──header──▶ body ──stack done / end──▶ trailing ──unrelated line──▶ emit
+ *     │                │  ▲ die line, joined header              │
+ *     │                └──┴────────── "Kernel panic" ────────────┴──▶ panic ──end marker──▶ emit
+ *     └─precursor line─▶ precursor ──header──▶ body
+ */
+import type { CompiledGrammar, CompiledKind } from "../grammar/compile.js";
+import type { Diagnostic, Incident, LogRecord } from "../types.js";
+import { OpenIncident, type BootContext, type HeaderMatch } from "./open-incident.js";
+
+export interface MachineOptions {
+  grammar: CompiledGrammar;
+  sourceName: string;
+  emit: (incident: Incident) => void;
+  diagnose: (d: Diagnostic) => void;
+  /** Lines of raw text kept per incident (default 5000). */
+  maxIncidentLines?: number;
+}
+
+/** Lines a panic may print after its message before the machine gives up waiting for the end marker. */
+const MAX_PANIC_LINES = 600;
+/** Lines between "cut here" and the header it announces. */
+const MAX_CUT_LINES = 6;
+/** Lines a precursor waits for the report it announces. */
+const MAX_PRECURSOR_LINES = 4;
+/** How many dedup keys are remembered per source. */
+const MAX_SEEN = 20000;
+
+export class IncidentMachine {
+  private readonly g: CompiledGrammar;
+  private readonly sourceName: string;
+  private readonly emit: (i: Incident) => void;
+  private readonly diagnose: (d: Diagnostic) => void;
+  private readonly maxLines: number;
+  private cur: OpenIncident | null = null;
+  private cut: LogRecord[] | null = null;
+  private readonly boot: BootContext = { release: null, version: null };
+  private readonly seen = new Set<string>();
+  private emitted = 0;
+
+  constructor(opts: MachineOptions) {
+    this.g = opts.grammar;
+    this.sourceName = opts.sourceName;
+    this.emit = opts.emit;
+    this.diagnose = opts.diagnose;
+    this.maxLines = opts.maxIncidentLines ?? 5000;
+  }
+
+  /** True while every line matters (an incident or a "cut here" is open); otherwise only prefilter hits do. */
+  wantsEveryLine(): boolean {
+    return this.cur !== null || this.cut !== null;
+  }
+
+  get incidentsEmitted(): number {
+    return this.emitted;
+  }
+
+  feed(rec: LogRecord): void {
+    const a = this.g.anatomy;
+    const t = rec.text;
+    if (t.startsWith("Linux version ")) {
+      const m = a.linuxVersion.exec(t);
+      if (m) {
+        if (this.cur) this.close("new boot");
+        this.cut = null;
+        this.boot.release = m.groups?.["release"] ?? null;
+        const rest = m.groups?.["rest"] ?? "";
+        const hash = rest.lastIndexOf(" #");
+        this.boot.version = hash >= 0 ? rest.slice(hash + 1).trim() : null;
+        return;
+      }
+    }
+    if (t.startsWith("** ")) {
+      const m = a.printkDropped.exec(t);
+      if (m) {
+        this.diagnose({
+          code: "printk-dropped",
+          severity: "warning",
+          message: `the kernel dropped ${m.groups?.["n"] ?? "some"} messages here; an incident may be incomplete`,
+          source: this.sourceName,
+          line: rec.line,
+        });
+        if (this.cur) this.cur.add(rec);
+        return;
+      }
+    }
+    if (this.cur) this.feedOpen(this.cur, rec);
+    else this.feedIdle(rec);
+  }
+
+  /** End of input: close what is open. */
+  end(): void {
+    if (this.cur) {
+      const c = this.cur;
+      if (c.state === "body" || c.state === "precursor" || (c.stack !== null && c.stack.frames.length === 0)) c.truncated = true;
+      this.close("end of input");
+    }
+    this.cut = null;
+  }
+
+  private feedIdle(rec: LogRecord): void {
+    const t = rec.text;
+    if (t.includes(" cut here ") && this.g.anatomy.cutHere.test(t)) {
+      this.cut = [rec];
+      return;
+    }
+    const hdr = this.matchHeader(t);
+    if (hdr) {
+      this.open(hdr, rec);
+      return;
+    }
+    if (this.cut) {
+      this.cut.push(rec);
+      if (this.cut.length > MAX_CUT_LINES) this.cut = null;
+    }
+  }
+
+  private open(hdr: HeaderMatch, rec: LogRecord): void {
+    const inc = new OpenIncident(this.g, hdr, rec, this.maxLines);
+    if (this.cut) {
+      inc.prepend(this.cut);
+      const between = this.cut.slice(1).map((r) => r.text.trim()).filter(Boolean);
+      if (between.length) inc.captured["message"] = between.join(" ");
+      this.cut = null;
+    }
+    inc.add(rec);
+    this.cur = inc;
+  }
+
+  private feedOpen(o: OpenIncident, rec: LogRecord): void {
+    const a = this.g.anatomy;
+    const t = rec.text;
+
+    if (o.lineCount >= this.maxLines * 4) {
+      this.diagnose({ code: "incident-too-long", severity: "warning", message: `incident at line ${o.startLine} is longer than ${this.maxLines * 4} lines; closed there`, source: this.sourceName, line: rec.line });
+      this.close("too long");
+      this.feedIdle(rec);
+      return;
+    }
+
+    if (o.state === "panic") {
+      o.add(rec);
+      if (a.panicEnd.test(t) || a.rebooting.test(t)) {
+        o.read(rec);
+        this.close("panic end");
+        return;
+      }
+      o.read(rec);
+      if (++o.panicLines > MAX_PANIC_LINES) this.close("panic without end marker");
+      return;
+    }
+
+    const hdr = this.matchHeader(t);
+    if (hdr) {
+      if (hdr.kind.panic) {
+        o.add(rec);
+        o.attachPanic(rec);
+        return;
+      }
+      if (o.state === "precursor" && !hdr.kind.precursor) {
+        o.add(rec);
+        o.adopt(hdr, rec);
+        return;
+      }
+      if (!o.hasFrames() && o.state !== "trailing" && ((hdr.kind.die && o.die === null) || hdr.kind.joins.has(o.kind.id))) {
+        o.add(rec);
+        o.applyHeader(hdr, rec);
+        return;
+      }
+      if (!(o.kind.untilEnd && o.state === "body")) {
+        this.close("next incident");
+        this.feedIdle(rec);
+        return;
+      }
+    }
+
+    switch (o.state) {
+      case "precursor":
+        o.add(rec);
+        o.read(rec);
+        if (++o.precursorLines > MAX_PRECURSOR_LINES) o.state = "body";
+        return;
+      case "body": {
+        if (t.includes(" cut here ") && a.cutHere.test(t) && !o.kind.untilEnd) {
+          this.close("next report");
+          this.feedIdle(rec);
+          return;
+        }
+        o.add(rec);
+        if (o.kind.untilEnd && matchesAny(o.kind.end, t)) {
+          o.read(rec);
+          o.finishStack();
+          o.state = "trailing";
+          return;
+        }
+        const stackDone = o.read(rec);
+        if (!o.kind.untilEnd && (stackDone || a.endTrace.test(t))) {
+          o.state = "trailing";
+          return;
+        }
+        if (++o.bodyLines > o.kind.maxBodyLines) {
+          o.finishStack();
+          o.state = "trailing";
+        }
+        return;
+      }
+      case "trailing": {
+        if (o.stack !== null || this.isTrailing(o.kind, t)) {
+          o.add(rec);
+          o.read(rec);
+          return;
+        }
+        this.close("unrelated line");
+        this.feedIdle(rec);
+        return;
+      }
+    }
+  }
+
+  private isTrailing(kind: CompiledKind, t: string): boolean {
+    if (t.length === 0) return false;
+    return matchesAny(this.g.anatomy.trailing, t) || matchesAny(kind.trailing, t) || this.g.anatomy.stackStart.test(t);
+  }
+
+  /** Finds the kind and format a line starts, trying the most specific header literal first. */
+  matchHeader(t: string): HeaderMatch | null {
+    const pf = this.g.prefilter;
+    pf.lastIndex = 0;
+    if (!pf.test(t)) return null;
+    const tried = new Set<CompiledKind>();
+    for (const { literal, kinds } of this.g.literals) {
+      if (!t.includes(literal)) continue;
+      for (const k of kinds) {
+        if (tried.has(k)) continue;
+        tried.add(k);
+        if (matchesAny(k.suppress, t)) continue;
+        for (const f of k.formats) {
+          const m = f.re.exec(t);
+          if (!m) continue;
+          const caps: Record<string, string> = {};
+          if (m.groups) for (const [name, v] of Object.entries(m.groups)) if (v !== undefined) caps[name] = v;
+          return { kind: k, format: f, caps };
+        }
+      }
+    }
+    return null;
+  }
+
+  private close(reason: string): void {
+    const o = this.cur;
+    if (!o) return;
+    this.cur = null;
+    o.endedBy = reason;
+    const inc = o.finish(this.sourceName, this.boot);
+    if (o.header.time !== null) {
+      const key = `${o.header.time}\u0000${o.headerText}\u0000${o.startLine === o.header.line ? "" : "c"}`;
+      if (this.seen.has(key)) {
+        this.diagnose({
+          code: "duplicate-incident",
+          severity: "info",
+          message: `"${inc.title}" at line ${inc.source.startLine} repeats an incident already reported (same timestamp and text, e.g. a dmesg replay); reported once`,
+          source: this.sourceName,
+          line: inc.source.startLine,
+        });
+        return;
+      }
+      if (this.seen.size < MAX_SEEN) this.seen.add(key);
+    }
+    if (o.truncated) {
+      this.diagnose({
+        code: "truncated-incident",
+        severity: "warning",
+        message: `"${inc.title}" at line ${inc.source.startLine} was cut off by the end of the input`,
+        source: this.sourceName,
+        line: inc.source.startLine,
+      });
+    }
+    this.emitted++;
+    this.emit(inc);
+  }
+}
+
+function matchesAny(res: readonly RegExp[], t: string): boolean {
+  for (const re of res) if (re.test(t)) return true;
+  return false;
+}

@@ -1,0 +1,644 @@
+/**
+ * An incident under construction: the lines it owns so far and what has been
+ * read out of them. The machine (machine.ts) decides which lines go here;
+ * this file knows how to read report anatomy and how to finish an incident.
+ */
+import type { Anatomy, CompiledFormat, CompiledGrammar, CompiledKind } from "../grammar/compile.js";
+import type { Frame, FrameContext, Incident, LogRecord, Stack, TaintFlagInfo } from "../types.js";
+import { parseDieLine, type DieLine } from "../decode/oopsflags.js";
+import { decodeTaint } from "../decode/taint.js";
+import { crossCheckPf, decodePageFault, parsePfLines } from "../decode/pagefault.js";
+import { crossCheckEsr, decodeEsr, parseMemAbortLine } from "../decode/esr.js";
+import { baseName, firstUnskipped, hangFrame, isSkipped, stallFrame, titleName } from "./guilty.js";
+import { fnv1a64 } from "./hash.js";
+
+export type OpenState = "precursor" | "body" | "trailing" | "panic";
+
+interface StackBuild {
+  label: string;
+  frames: Frame[];
+  ctx: FrameContext;
+  depth: number;
+  pending: number;
+  panic: boolean;
+  /** Not the report's own stack (e.g. the RCU grace-period kthread's). */
+  secondary: boolean;
+  /** After </IRQ> at top level: registers may come before the interrupted task's frames. */
+  afterIrq: number;
+}
+
+export interface HeaderMatch {
+  kind: CompiledKind;
+  format: CompiledFormat;
+  caps: Record<string, string>;
+}
+
+/** Boot-wide facts the machine tracks outside incidents. */
+export interface BootContext {
+  release: string | null;
+  version: string | null;
+}
+
+const MODULE_TOKEN = /^[A-Za-z0-9_-]{1,64}(?:\([A-Z+-]{1,12}\))?$/;
+const CTX_MAP: Record<string, FrameContext> = { TASK: "task", IRQ: "irq", NMI: "nmi", SOFTIRQ: "softirq", EOI: null };
+/** Stack-start lines may be followed by this many non-frame lines (CPU:, registers) before the first frame. */
+const MAX_STACK_PENDING = 40;
+
+export const MAX_TITLE = 120;
+
+function groups(m: RegExpExecArray): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (m.groups) for (const [k, v] of Object.entries(m.groups)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+export class OpenIncident {
+  kind: CompiledKind;
+  format: CompiledFormat;
+  caps: Record<string, string>;
+  header: LogRecord;
+  headerText: string;
+  startLine: number;
+  endLine: number;
+  state: OpenState;
+  lines: string[] = [];
+  droppedLines = 0;
+  lineCount = 0;
+  bodyLines = 0;
+  precursorLines = 0;
+  panicLines = 0;
+  stack: StackBuild | null = null;
+  primary: Frame[] | null = null;
+  stacks: Stack[] = [];
+  ip: Frame | null = null;
+  ipAddress: string | null = null;
+  cpuLine = false;
+  task: Incident["task"] = { pid: null, comm: null, cpu: null };
+  release: string | null = null;
+  version: string | null = null;
+  tainted: boolean | null = null;
+  taint: TaintFlagInfo[] = [];
+  hardware: string | null = null;
+  modules: string[] = [];
+  modulesCont = false;
+  die: DieLine | null = null;
+  pfLines: string[] = [];
+  memAbort: string[] = [];
+  cr2: string | null = null;
+  panicMessage: string | null = null;
+  kaslrOffset: string | null = null;
+  captured: Record<string, string> = {};
+  notes: string[] = [];
+  endedBy = "";
+  truncated = false;
+  sawEndTrace = false;
+  private nextSecondary: string | null = null;
+
+  constructor(
+    private readonly g: CompiledGrammar,
+    hdr: HeaderMatch,
+    rec: LogRecord,
+    private readonly maxLines: number,
+  ) {
+    this.kind = hdr.kind;
+    this.format = hdr.format;
+    this.caps = hdr.caps;
+    this.header = rec;
+    this.headerText = rec.text;
+    this.startLine = rec.line;
+    this.endLine = rec.line;
+    this.state = hdr.kind.panic ? "panic" : hdr.kind.precursor ? "precursor" : "body";
+    if (hdr.kind.panic) this.panicMessage = panicMessageOf(rec.text);
+    this.applyHeader(hdr, rec);
+  }
+
+  get anatomy(): Anatomy {
+    return this.g.anatomy;
+  }
+
+  hasFrames(): boolean {
+    return this.primary !== null || (this.stack !== null && this.stack.frames.length > 0);
+  }
+
+  /** Adds a raw line to the incident's text (bounded). */
+  add(rec: LogRecord): void {
+    this.lineCount++;
+    this.endLine = rec.line;
+    if (this.lines.length < this.maxLines) this.lines.push(rec.raw);
+    else this.droppedLines++;
+  }
+
+  prepend(recs: LogRecord[]): void {
+    if (recs.length === 0) return;
+    this.lines.unshift(...recs.map((r) => r.raw));
+    this.lineCount += recs.length;
+    this.startLine = Math.min(this.startLine, recs[0]!.line);
+  }
+
+  /** Takes what a (possibly joining) header line says. */
+  applyHeader(hdr: HeaderMatch, rec: LogRecord): void {
+    for (const [k, v] of Object.entries(hdr.caps)) if (!(k in this.caps)) this.caps[k] = v;
+    if (hdr.kind.die || rec.text.includes(" [#")) this.readDie(rec.text);
+  }
+
+  /** A precursor line ("kernel tried to execute NX-protected page") hands over to the real header. */
+  adopt(hdr: HeaderMatch, rec: LogRecord): void {
+    const old = this.caps;
+    this.kind = hdr.kind;
+    this.format = hdr.format;
+    this.caps = { ...hdr.caps };
+    for (const [k, v] of Object.entries(old)) if (!(k in this.caps)) this.caps[k] = v;
+    this.headerText = rec.text;
+    this.header = { ...this.header, text: rec.text };
+    this.state = hdr.kind.panic ? "panic" : "body";
+    if (hdr.kind.panic) this.panicMessage = panicMessageOf(rec.text);
+    this.applyHeader(hdr, rec);
+  }
+
+  attachPanic(rec: LogRecord): void {
+    this.finishStack();
+    this.panicMessage ??= panicMessageOf(rec.text);
+    this.state = "panic";
+  }
+
+  private readDie(text: string): void {
+    if (this.die) return;
+    const d = parseDieLine(text);
+    if (d && (d.code !== null || d.counter !== null)) this.die = d;
+  }
+
+  /**
+   * Reads one line's anatomy (stacks, registers, task, modules...).
+   * Returns true when the line finished a stack.
+   */
+  read(rec: LogRecord): boolean {
+    const a = this.g.anatomy;
+    const t = rec.text;
+
+    if (this.modulesCont) {
+      if (looksLikeModuleList(t)) {
+        this.addModules(t);
+        return false;
+      }
+      this.modulesCont = false;
+    }
+
+    // Stacks first: they are most of an incident's lines.
+    let m = a.stackStart.exec(t);
+    if (m) {
+      this.startStack(m.groups?.["label"] ?? "Call Trace");
+      return false;
+    }
+    if (a.secondaryStack.test(t)) {
+      this.finishStack();
+      this.nextSecondary = t.replace(/^rcu: /, "").replace(/:$/, "");
+      return false;
+    }
+    m = a.nmiBacktrace.exec(t);
+    if (m) {
+      this.startStack(`NMI backtrace for cpu ${m.groups?.["cpu"] ?? "?"}`, true);
+      return false;
+    }
+    const s = this.stack;
+    if (s) {
+      const c = a.context.exec(t);
+      if (c) {
+        const ctx = c.groups?.["ctx"] ?? "";
+        if (c.groups?.["close"]) {
+          s.depth = Math.max(0, s.depth - 1);
+          s.ctx = null;
+          if (ctx === "TASK" && s.depth === 0 && s.frames.length > 0) {
+            this.finishStack();
+            return true;
+          }
+          if (ctx !== "TASK" && s.depth === 0) {
+            // The interrupted context follows, often after its registers.
+            s.ctx = "task";
+            s.afterIrq = 1;
+          }
+        } else if (ctx === "EOI") {
+          s.ctx = "task";
+          s.afterIrq = 1;
+        } else {
+          s.depth++;
+          s.ctx = CTX_MAP[ctx] ?? null;
+        }
+        return false;
+      }
+      const f = this.parseFrame(t, s.ctx);
+      if (f) {
+        s.frames.push(f);
+        s.pending = 0;
+        if (s.afterIrq > 0) s.afterIrq = 1;
+        return false;
+      }
+      if (s.afterIrq > 0 && s.afterIrq < MAX_STACK_PENDING) {
+        // "RIP: 0010:func+0x.." of the interrupted context is its top frame.
+        const ipm = a.ip.exec(t);
+        const sm = ipm ? a.symbol.exec(ipm.groups?.["rest"] ?? "") : null;
+        if (sm?.groups?.["func"] && !/^0x[0-9a-f]+$/.test(sm.groups["func"])) {
+          s.frames.push({ function: sm.groups["func"], offset: sm.groups["off"] ?? null, size: sm.groups["size"] ?? null, module: sm.groups["mod"] ?? null, reliable: true, context: s.ctx });
+        }
+        s.afterIrq++;
+        this.readScalar(rec);
+        return false;
+      }
+      if (s.depth > 0) {
+        // Inside <TASK>...</TASK>: user-mode registers and "? 0x..." lines.
+        this.readScalar(rec);
+        return false;
+      }
+      if (s.frames.length === 0) {
+        if (++s.pending > MAX_STACK_PENDING) this.stack = null;
+        this.readScalar(rec);
+        return false;
+      }
+      this.finishStack();
+      this.readScalar(rec);
+      return true;
+    }
+    this.readScalar(rec);
+    return false;
+  }
+
+  /** Everything that is not a stack frame. */
+  private readScalar(rec: LogRecord): void {
+    const a = this.g.anatomy;
+    const t = rec.text;
+    const c0 = t.charCodeAt(0);
+    if (c0 === 67 /* C */ && !this.cpuLine && a.cpu.test(t)) {
+      this.readCpuLine(t);
+      return;
+    }
+    let m: RegExpExecArray | null;
+    if (this.ip === null && this.ipAddress === null && (m = a.ip.exec(t))) {
+      const rest = m.groups?.["rest"] ?? "";
+      const sm = a.symbol.exec(rest);
+      if (sm && sm.groups?.["func"] && !/^0x[0-9a-f]+$/.test(sm.groups["func"])) {
+        this.ip = {
+          function: sm.groups["func"],
+          offset: sm.groups["off"] ?? null,
+          size: sm.groups["size"] ?? null,
+          module: sm.groups["mod"] ?? null,
+          reliable: true,
+          context: null,
+        };
+      } else {
+        const addr = /^(0x[0-9a-f]{1,16}|[0-9a-f]{8,16})/.exec(rest);
+        if (addr?.[1]) this.ipAddress = addr[1];
+      }
+      return;
+    }
+    if ((m = a.hardware.exec(t))) {
+      this.hardware ??= m.groups?.["hw"] ?? null;
+      return;
+    }
+    if ((m = a.modules.exec(t))) {
+      if (this.modules.length === 0) {
+        this.addModules(m.groups?.["list"] ?? "");
+        this.modulesCont = true;
+      }
+      return;
+    }
+    if (a.pf.test(t)) {
+      if (this.pfLines.length < 8) this.pfLines.push(t);
+      return;
+    }
+    if ((m = a.cr2.exec(t))) {
+      this.cr2 ??= m.groups?.["cr2"] ?? null;
+      return;
+    }
+    if ((m = a.kernelOffset.exec(t))) {
+      const off = m.groups?.["offset"] ?? null;
+      this.kaslrOffset ??= off === "disabled" ? null : off;
+      return;
+    }
+    if (a.endTrace.test(t)) {
+      this.sawEndTrace = true;
+      return;
+    }
+    if (a.taintLine.test(t)) {
+      const d = decodeTaint(t.replace(/^Tainted:\s*/, ""));
+      if (d.flags.length) this.setTaint(d.tainted, d.flags);
+      return;
+    }
+    if (t.includes(" = ") || t.endsWith("info:")) {
+      const ma = parseMemAbortLine(t);
+      if (ma) {
+        if (this.memAbort.length < 16) this.memAbort.push(t);
+        return;
+      }
+    }
+    if (t.includes(" [#")) this.readDie(t);
+    if (this.kind.captures.length) this.capture(t);
+  }
+
+  private capture(t: string): void {
+    for (const re of this.kind.captures) {
+      const m = re.exec(t);
+      if (!m) continue;
+      for (const [k, v] of Object.entries(groups(m))) if (!(k in this.captured)) this.captured[k] = v;
+    }
+  }
+
+  private setTaint(tainted: boolean, flags: readonly { letter: string; bit: number | null; meaning: string }[]): void {
+    this.tainted = tainted;
+    this.taint = flags.map((f) => ({ letter: f.letter, bit: f.bit, meaning: f.meaning }));
+  }
+
+  private readCpuLine(t: string): void {
+    this.cpuLine = true;
+    const m = /^CPU: ([0-9]{1,6}) (?:UID: [0-9]{1,10} )?PID: ([0-9]{1,10}) Comm: /.exec(t);
+    if (!m) return;
+    let rest = t.slice(m[0].length);
+    let taintPart: string | null = null;
+    let comm: string;
+    const nt = rest.indexOf(" Not tainted ");
+    const tt = rest.indexOf(" Tainted: ");
+    if (nt >= 0 && (tt < 0 || nt < tt)) {
+      comm = rest.slice(0, nt);
+      taintPart = "Not tainted";
+      rest = rest.slice(nt + " Not tainted ".length);
+    } else if (tt >= 0) {
+      comm = rest.slice(0, tt);
+      rest = rest.slice(tt + " Tainted: ".length);
+      const tm = /^[A-Z ]{0,40}/.exec(rest);
+      taintPart = tm ? tm[0] : "";
+      rest = rest.slice(taintPart.length);
+    } else {
+      const sp = rest.indexOf(" ");
+      comm = sp < 0 ? rest : rest.slice(0, sp);
+      rest = sp < 0 ? "" : rest.slice(sp + 1);
+    }
+    this.task = { cpu: Number(m[1]), pid: Number(m[2]), comm };
+    rest = rest.trim();
+    const sp = rest.indexOf(" ");
+    const release = sp < 0 ? rest : rest.slice(0, sp);
+    if (release) this.release = release;
+    const version = sp < 0 ? "" : rest.slice(sp + 1).trim();
+    if (version) this.version = version;
+    if (taintPart !== null) {
+      const d = decodeTaint(taintPart);
+      this.setTaint(d.tainted, d.flags);
+    }
+  }
+
+  private addModules(list: string): void {
+    let s = list;
+    const lu = /\[last unloaded: ([^\]]{1,128})\]/.exec(s);
+    if (lu?.[1]) {
+      this.captured["lastUnloaded"] ??= lu[1];
+      s = s.slice(0, lu.index) + s.slice(lu.index + lu[0].length);
+    }
+    for (const tok of s.split(/\s+/)) {
+      if (!tok) continue;
+      const p = tok.indexOf("(");
+      const name = p > 0 ? tok.slice(0, p) : tok;
+      if (MODULE_TOKEN.test(tok) && this.modules.length < 2000) this.modules.push(name);
+    }
+  }
+
+  private parseFrame(t: string, ctx: FrameContext): Frame | null {
+    const a = this.g.anatomy;
+    let m = a.frame.exec(t);
+    if (m?.groups?.["func"]) {
+      const gr = m.groups;
+      const f: Frame = {
+        function: gr["func"]!,
+        offset: gr["off"] ?? null,
+        size: gr["size"] ?? null,
+        module: gr["mod"] ?? null,
+        reliable: !gr["q"] && !gr["unreliable"],
+        context: ctx,
+      };
+      if (gr["addr"]) f.address = gr["addr"];
+      return f;
+    }
+    m = a.frameInline.exec(t);
+    if (m?.groups?.["func"]) {
+      return { function: m.groups["func"], offset: null, size: null, module: null, reliable: true, context: ctx };
+    }
+    m = a.frameArm.exec(t);
+    if (m?.groups?.["func"]) {
+      return { function: m.groups["func"], offset: null, size: null, module: m.groups["mod"] ?? null, reliable: true, context: ctx };
+    }
+    return null;
+  }
+
+  private startStack(label: string, nmi = false): void {
+    if (this.stack) {
+      if (this.stack.frames.length === 0 && !nmi) {
+        // "Call Trace:" after "stack backtrace:" or "NMI backtrace for cpu N": same stack.
+        this.stack.pending = 0;
+        return;
+      }
+      this.finishStack();
+    }
+    const secondary = this.nextSecondary;
+    this.nextSecondary = null;
+    this.stack = {
+      label: secondary ?? label,
+      frames: [],
+      ctx: null,
+      depth: 0,
+      pending: 0,
+      panic: this.state === "panic" && !this.kind.panic,
+      secondary: secondary !== null,
+      afterIrq: 0,
+    };
+  }
+
+  finishStack(): void {
+    const s = this.stack;
+    this.stack = null;
+    if (!s || s.frames.length === 0) return;
+    if (this.primary === null && !s.panic && !s.secondary) this.primary = s.frames;
+    else this.stacks.push({ label: s.panic ? "panic" : s.label, frames: s.frames });
+  }
+
+  /** Builds the final, immutable report of this incident. */
+  finish(sourceName: string, boot: BootContext): Incident {
+    this.finishStack();
+    const f = this.format;
+    // Old kernels print the panic (and its stack) before the report's own stack: use it.
+    const frames = this.primary ?? this.stacks.find((st) => st.label === "panic")?.frames ?? [];
+    const skip = [...this.g.skip, ...f.skip];
+    const caps: Record<string, string> = { ...this.captured, ...this.caps };
+
+    // Guilty function.
+    let guilty: string | null = null;
+    if (f.extractor === "stall") {
+      const task = frames.some((fr) => fr.context === "task") ? frames.filter((fr) => fr.context !== "irq" && fr.context !== "nmi") : frames;
+      const fr = stallFrame(task, skip) ?? stallFrame(frames, skip);
+      guilty = fr ? titleName(fr.function) : null;
+      if (!guilty && this.ip && !isSkipped(this.ip.function, skip)) guilty = titleName(this.ip.function);
+    } else if (f.extractor === "hang") {
+      const h = hangFrame(frames.filter((fr) => !isSkipped(fr.function, skip)));
+      guilty = h ? h.name : null;
+    } else {
+      for (const src of f.guilty) {
+        if (src === "ip") {
+          if (this.ip && !isSkipped(this.ip.function, skip)) guilty = titleName(this.ip.function);
+        } else if (src === "stack") {
+          const fr = firstUnskipped(frames, skip);
+          if (fr) guilty = titleName(fr.function);
+        } else {
+          const fn = caps[src];
+          if (fn && !isSkipped(fn, skip)) guilty = titleName(fn);
+        }
+        if (guilty) break;
+      }
+    }
+
+    let corruptedReason: string | null = f.corrupted;
+    const needsGuilty = f.title.includes("{guilty}");
+    if (!corruptedReason && needsGuilty && guilty === null) corruptedReason = frames.length === 0 && !this.ip ? "no-stack-trace" : "no-guilty-frame";
+    if (!corruptedReason && !f.noStack && frames.length === 0) corruptedReason = this.truncated ? "truncated" : "no-stack-trace";
+
+    let title = renderTitle(f.title, { ...caps, guilty: guilty ?? "corrupted" });
+    if (f.sanitize) title = sanitizeTitle(title);
+    if (title.length > MAX_TITLE) title = title.slice(0, MAX_TITLE);
+
+    const fault = this.buildFault(caps);
+    const fp = fingerprintOf(f.kind, frames, skip, title);
+    const uptime = this.header.time;
+    const inc: Incident = {
+      id: fnv1a64(`${sourceName}\u0000${this.startLine}\u0000${this.headerText}`).slice(0, 12),
+      title,
+      class: f.class,
+      kind: f.kind,
+      recognizer: this.kind.id,
+      guilty,
+      fatal: this.kind.panic || this.panicMessage !== null,
+      corrupted: corruptedReason !== null,
+      corruptedReason,
+      headline: this.headerText,
+      panic: this.panicMessage !== null ? { message: this.panicMessage } : null,
+      oops: this.die ? { code: this.die.code, counter: this.die.counter, flags: this.die.flags, message: this.die.message } : null,
+      fault,
+      task: this.taskWithFallback(caps),
+      kernel: {
+        release: this.release ?? boot.release,
+        version: this.version ?? boot.version,
+        tainted: this.tainted,
+        taint: this.taint,
+        hardware: this.hardware,
+      },
+      location: caps["file"] && caps["line"] ? { file: caps["file"], line: Number(caps["line"]) } : null,
+      ip: this.ip,
+      frames,
+      stacks: this.stacks,
+      modules: this.modules,
+      kaslrOffset: this.kaslrOffset,
+      time: this.header.wallTime !== undefined ? { uptime, wallClock: this.header.wallTime } : { uptime },
+      source: { name: sourceName, startLine: this.startLine, endLine: this.endLine },
+      text: this.lines,
+      fingerprint: fp,
+      details: caps,
+      notes: this.notes,
+    };
+    if (this.droppedLines > 0) this.notes.push(`${this.droppedLines} further lines of this incident were not kept`);
+    return inc;
+  }
+
+  private taskWithFallback(caps: Record<string, string>): Incident["task"] {
+    const t = { ...this.task };
+    if (t.pid === null && caps["pid"]) t.pid = Number(caps["pid"]);
+    if (t.comm === null && caps["comm"]) t.comm = caps["comm"];
+    if (t.cpu === null && caps["cpu"]) t.cpu = Number(caps["cpu"]);
+    return t;
+  }
+
+  private buildFault(caps: Record<string, string>): Incident["fault"] {
+    const isFaultKind = /page-fault|null-pointer|exec-protected|general-protection|unhandled-fault|stack-overflow/.test(this.format.kind);
+    const address = caps["address"] ?? (isFaultKind && this.cr2 !== null ? this.cr2 : null);
+    let errorCode: string | null = null;
+    let code: number | null = null;
+    const pf = parsePfLines(this.pfLines);
+    for (const p of pf) if (p.code !== undefined && code === null) code = p.code;
+    if (code === null && this.die?.code && /^[0-9a-f]{4}$/.test(this.die.code) && /page-fault|null-pointer|exec-protected/.test(this.format.kind) && this.memAbort.length === 0) {
+      code = parseInt(this.die.code, 16);
+    }
+    if (code !== null) errorCode = "0x" + code.toString(16).padStart(4, "0");
+    let esr: NonNullable<Incident["fault"]>["esr"];
+    const esrLine = this.memAbort.find((l) => /^\s*ESR = /.test(l));
+    if (esrLine) {
+      const v = /ESR = (0x[0-9a-fA-F]{1,16})/.exec(esrLine)?.[1];
+      if (v) {
+        try {
+          const d = decodeEsr(v);
+          esr = { value: d.esr, class: d.ecName, summary: d.summary };
+          for (const msg of crossCheckEsr(v, this.memAbort)) this.notes.push(`decode mismatch: ${msg}`);
+        } catch {
+          /* unparseable ESR: leave it out */
+        }
+      }
+    }
+    if (!isFaultKind && address === null && code === null && !esr) return null;
+    const nullBits = { present: null, write: null, user: null, reservedBit: null, instructionFetch: null, protectionKey: null, shadowStack: null, sgx: null, rmp: null };
+    let bits: NonNullable<Incident["fault"]>["bits"] = nullBits;
+    let summary: string | null = null;
+    if (code !== null) {
+      const d = decodePageFault(code);
+      bits = { ...d.bits };
+      summary = d.summary + (address ? ` at 0x${address.replace(/^0x/, "")}` : "");
+      for (const msg of crossCheckPf(code, this.pfLines)) this.notes.push(`decode mismatch: ${msg}`);
+    } else if (esr) {
+      summary = esr.summary + (address ? ` at 0x${address.replace(/^0x/, "")}` : "");
+    }
+    const out: NonNullable<Incident["fault"]> = { address: address === null ? null : normalizeHex(address), errorCode, bits, summary };
+    if (esr) out.esr = esr;
+    return out;
+  }
+}
+
+function normalizeHex(a: string): string {
+  return a.startsWith("0x") ? a.toLowerCase() : "0x" + a.toLowerCase();
+}
+
+export function panicMessageOf(text: string): string {
+  const i = text.indexOf("not syncing:");
+  if (i >= 0) return text.slice(i + "not syncing:".length).trim();
+  const j = text.indexOf("Kernel panic:");
+  return j >= 0 ? text.slice(j + "Kernel panic:".length).trim() : text.trim();
+}
+
+export function looksLikeModuleList(t: string): boolean {
+  const s = t.trim();
+  if (!s || s.includes(":") && !s.includes("[last unloaded:")) return false;
+  const body = s.replace(/\[last unloaded: [^\]]{1,128}\]/, "").trim();
+  if (!body) return true;
+  const toks = body.split(/\s+/);
+  return toks.length >= 1 && toks.every((x) => MODULE_TOKEN.test(x));
+}
+
+/** Fills `{name}` placeholders; a missing one disappears with one adjacent space. */
+export function renderTitle(tpl: string, values: Record<string, string>): string {
+  return tpl
+    .replace(/ ?\{([A-Za-z][A-Za-z0-9]*)\}/g, (m, name: string) => {
+      const v = values[name];
+      if (v === undefined) return "";
+      return (m.startsWith(" ") ? " " : "") + v;
+    })
+    .trim();
+}
+
+/** Replaces volatile numbers in free-text titles: addresses → ADDR, numbers → NUM. */
+export function sanitizeTitle(t: string): string {
+  return t
+    .replace(/\b0x[0-9a-fA-F]{1,16}\b/g, "ADDR")
+    .replace(/\b[0-9a-fA-F]{8,16}\b/g, "ADDR")
+    .replace(/\b[0-9]{1,12}\b/g, "NUM");
+}
+
+/** Stable across runs, machines, KASLR, offsets and compiler suffixes. */
+export function fingerprintOf(kind: string, frames: readonly Frame[], skip: readonly string[], title: string): string {
+  const names: string[] = [];
+  for (const f of frames) {
+    if (!f.reliable || isSkipped(f.function, skip)) continue;
+    names.push(baseName(f.function));
+    if (names.length === 6) break;
+  }
+  const basis = names.length ? `${kind}|${names.join(",")}` : `${kind}|${sanitizeTitle(title)}`;
+  return fnv1a64(basis);
+}

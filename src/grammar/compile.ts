@@ -1,0 +1,263 @@
+/**
+ * Compiles the grammar document (grammars/*.yaml, merged to JSON at build
+ * time) into regular expressions and lookup tables, once at start-up.
+ * A bad grammar fails here, quoting the offending pattern.
+ */
+import type { IncidentClass } from "../types.js";
+import { BUILTIN_GRAMMAR_JSON } from "./builtin.generated.js";
+
+export interface GrammarFormatSource {
+  match: string;
+  title: string;
+  kind?: string;
+  class?: IncidentClass;
+  guilty?: string[];
+  skip?: string[];
+  noStack?: boolean;
+  corrupted?: string;
+  extractor?: "stall" | "hang";
+  sanitize?: boolean;
+}
+
+export interface GrammarKindSource {
+  id: string;
+  class: IncidentClass;
+  kind: string;
+  role?: "panic";
+  headers: string[];
+  suppress?: string[];
+  precursor?: boolean;
+  die?: boolean;
+  joins?: string[];
+  body?: "stack" | "until-end";
+  end?: string[];
+  trailing?: string[];
+  captures?: string[];
+  maxBodyLines?: number;
+  formats: GrammarFormatSource[];
+}
+
+export interface GrammarSource {
+  version: 1;
+  fragments: Record<string, string>;
+  anatomy: Record<string, string | string[]>;
+  skip: string[];
+  kinds: GrammarKindSource[];
+}
+
+export interface CompiledFormat {
+  re: RegExp;
+  title: string;
+  kind: string;
+  class: IncidentClass;
+  guilty: string[];
+  skip: string[];
+  noStack: boolean;
+  corrupted: string | null;
+  extractor: "stall" | "hang" | null;
+  sanitize: boolean;
+}
+
+export interface CompiledKind {
+  id: string;
+  class: IncidentClass;
+  kind: string;
+  panic: boolean;
+  headers: string[];
+  suppress: RegExp[];
+  precursor: boolean;
+  die: boolean;
+  joins: Set<string>;
+  untilEnd: boolean;
+  end: RegExp[];
+  trailing: RegExp[];
+  captures: RegExp[];
+  maxBodyLines: number;
+  formats: CompiledFormat[];
+  order: number;
+}
+
+export interface Anatomy {
+  frame: RegExp;
+  frameInline: RegExp;
+  frameArm: RegExp;
+  stackStart: RegExp;
+  context: RegExp;
+  ip: RegExp;
+  symbol: RegExp;
+  cpu: RegExp;
+  hardware: RegExp;
+  modules: RegExp;
+  kernelOffset: RegExp;
+  endTrace: RegExp;
+  panicEnd: RegExp;
+  rebooting: RegExp;
+  linuxVersion: RegExp;
+  printkDropped: RegExp;
+  pf: RegExp;
+  cr2: RegExp;
+  taintLine: RegExp;
+  cutHere: RegExp;
+  nmiBacktrace: RegExp;
+  secondaryStack: RegExp;
+  trailing: RegExp[];
+}
+
+/** Literals that matter while no incident is open, besides the kinds' headers. */
+export const CONTEXT_LITERALS = {
+  linuxVersion: "Linux version ",
+  printkDropped: " printk messages dropped ",
+  cutHere: " cut here ",
+} as const;
+
+export interface CompiledGrammar {
+  kinds: CompiledKind[];
+  byId: Map<string, CompiledKind>;
+  anatomy: Anatomy;
+  skip: string[];
+  /** Every header literal with the kinds it can start, longest literal first. */
+  literals: { literal: string; kinds: CompiledKind[] }[];
+  /** One combined, global search over every header and context literal. */
+  prefilter: RegExp;
+  /** Every compiled pattern with where it came from (for the ReDoS test). */
+  patterns: { where: string; re: RegExp }[];
+}
+
+export class GrammarError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "GrammarError";
+  }
+}
+
+const FRAGMENT_RE = /\{\{([A-Z][A-Z0-9_]*)\}\}/g;
+
+function expand(pattern: string, fragments: Record<string, string>, where: string): string {
+  return pattern.replace(FRAGMENT_RE, (_m, name: string) => {
+    const f = fragments[name];
+    if (f === undefined) throw new GrammarError(`${where}: unknown fragment {{${name}}} in ${JSON.stringify(pattern)}`);
+    return `(?:${f})`;
+  });
+}
+
+function escapeLiteral(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
+/** Compiles a grammar document. Throws {@link GrammarError} quoting the bad pattern. */
+export function compileGrammar(src: GrammarSource): CompiledGrammar {
+  if (src.version !== 1) throw new GrammarError(`unsupported grammar version ${String(src.version)}`);
+  const patterns: { where: string; re: RegExp }[] = [];
+  const re = (p: string, where: string, flags = ""): RegExp => {
+    const expanded = expand(p, src.fragments, where);
+    let r: RegExp;
+    try {
+      r = new RegExp(expanded, flags);
+    } catch (e) {
+      throw new GrammarError(`${where}: invalid pattern ${JSON.stringify(p)}: ${(e as Error).message}`);
+    }
+    patterns.push({ where, re: r });
+    return r;
+  };
+
+  const a = src.anatomy;
+  const one = (name: string): RegExp => {
+    const p = a[name];
+    if (typeof p !== "string") throw new GrammarError(`anatomy.${name}: missing pattern`);
+    return re(p, `anatomy.${name}`);
+  };
+  const trailingSrc = a["trailing"];
+  if (!Array.isArray(trailingSrc)) throw new GrammarError("anatomy.trailing: expected a list");
+  const anatomy: Anatomy = {
+    frame: one("frame"),
+    frameInline: one("frameInline"),
+    frameArm: one("frameArm"),
+    stackStart: one("stackStart"),
+    context: one("context"),
+    ip: one("ip"),
+    symbol: one("symbol"),
+    cpu: one("cpu"),
+    hardware: one("hardware"),
+    modules: one("modules"),
+    kernelOffset: one("kernelOffset"),
+    endTrace: one("endTrace"),
+    panicEnd: one("panicEnd"),
+    rebooting: one("rebooting"),
+    linuxVersion: one("linuxVersion"),
+    printkDropped: one("printkDropped"),
+    pf: one("pf"),
+    cr2: one("cr2"),
+    taintLine: one("taintLine"),
+    cutHere: one("cutHere"),
+    nmiBacktrace: one("nmiBacktrace"),
+    secondaryStack: one("secondaryStack"),
+    trailing: trailingSrc.map((p, i) => re(p, `anatomy.trailing[${i}]`)),
+  };
+
+  const byId = new Map<string, CompiledKind>();
+  const kinds: CompiledKind[] = src.kinds.map((k, order) => {
+    if (byId.has(k.id)) throw new GrammarError(`kind ${k.id}: duplicate id`);
+    const where = `kinds.${k.id}`;
+    const ck: CompiledKind = {
+      id: k.id,
+      class: k.class,
+      kind: k.kind,
+      panic: k.role === "panic",
+      headers: k.headers,
+      suppress: (k.suppress ?? []).map((p, i) => re(p, `${where}.suppress[${i}]`)),
+      precursor: k.precursor === true,
+      die: k.die === true,
+      joins: new Set(k.joins ?? []),
+      untilEnd: k.body === "until-end",
+      end: (k.end ?? []).map((p, i) => re(p, `${where}.end[${i}]`)),
+      trailing: (k.trailing ?? []).map((p, i) => re(p, `${where}.trailing[${i}]`)),
+      captures: (k.captures ?? []).map((p, i) => re(p, `${where}.captures[${i}]`)),
+      maxBodyLines: k.maxBodyLines ?? 200,
+      formats: k.formats.map((f, i) => ({
+        re: re(f.match, `${where}.formats[${i}]`),
+        title: f.title,
+        kind: f.kind ?? k.kind,
+        class: f.class ?? k.class,
+        guilty: f.guilty ?? ["ip", "stack"],
+        skip: f.skip ?? [],
+        noStack: f.noStack === true,
+        corrupted: f.corrupted ?? null,
+        extractor: f.extractor ?? null,
+        sanitize: f.sanitize === true,
+      })),
+      order,
+    };
+    if (ck.untilEnd && ck.end.length === 0) throw new GrammarError(`${where}: body "until-end" needs an end pattern`);
+    byId.set(k.id, ck);
+    return ck;
+  });
+  for (const k of kinds) {
+    for (const j of k.joins) if (!byId.has(j)) throw new GrammarError(`kinds.${k.id}.joins: unknown kind ${j}`);
+  }
+
+  const litMap = new Map<string, CompiledKind[]>();
+  for (const k of kinds) {
+    for (const h of k.headers) {
+      const list = litMap.get(h) ?? [];
+      list.push(k);
+      litMap.set(h, list);
+    }
+  }
+  const literals = [...litMap.entries()]
+    .map(([literal, ks]) => ({ literal, kinds: ks }))
+    .sort((x, y) => y.literal.length - x.literal.length || x.literal.localeCompare(y.literal));
+  const all = [...literals.map((l) => l.literal), ...Object.values(CONTEXT_LITERALS)];
+  all.sort((x, y) => y.length - x.length);
+  const prefilter = new RegExp([...new Set(all)].map(escapeLiteral).join("|"), "g");
+  patterns.push({ where: "prefilter", re: prefilter });
+
+  return { kinds, byId, anatomy, skip: src.skip, literals, prefilter, patterns };
+}
+
+let builtin: CompiledGrammar | null = null;
+
+/** The grammar shipped with kpanic, compiled on first use. */
+export function builtinGrammar(): CompiledGrammar {
+  builtin ??= compileGrammar(JSON.parse(BUILTIN_GRAMMAR_JSON) as GrammarSource);
+  return builtin;
+}

@@ -1,0 +1,71 @@
+/**
+ * Incident fields in words, shared by the text and markdown renderers.
+ */
+import type { Frame, Incident } from "../types.js";
+import { describeOopsFlag } from "../decode/oopsflags.js";
+
+export function frameText(f: Frame): string {
+  let s = f.function;
+  if (f.offset) s += `+${f.offset}${f.size ? "/" + f.size : ""}`;
+  if (f.module) s += ` [${f.module}]`;
+  return s;
+}
+
+export function uptimeText(t: number | null): string | null {
+  if (t === null) return null;
+  const s = t.toFixed(6).replace(/\.?0+$/, "");
+  if (t < 120) return `${s} s after boot`;
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const sec = Math.floor(t % 60);
+  return `${s} s after boot (${h ? h + "h " : ""}${m}m ${sec}s)`;
+}
+
+/** Label/value pairs describing an incident, in reading order. */
+export function describe(i: Incident): [string, string][] {
+  const rows: [string, string][] = [];
+  rows.push(["class", `${i.class} / ${i.kind}${i.fatal ? " (fatal: the kernel panicked)" : ""}`]);
+  const when = uptimeText(i.time.uptime);
+  if (i.time.wallClock) rows.push(["when", `${i.time.wallClock}${i.time.approximate ? " (approximate)" : ""}${when ? `, ${when}` : ""}`]);
+  else if (when) rows.push(["when", when]);
+  rows.push(["source", `${i.source.name} lines ${i.source.startLine}-${i.source.endLine}`]);
+  rows.push(["headline", i.headline]);
+  if (i.task.comm !== null || i.task.pid !== null) {
+    const parts = [i.task.comm ?? "?"];
+    if (i.task.pid !== null) parts.push(`(pid ${i.task.pid})`);
+    if (i.task.cpu !== null) parts.push(`on CPU ${i.task.cpu}`);
+    rows.push(["task", parts.join(" ")]);
+  }
+  if (i.kernel.release) rows.push(["kernel", [i.kernel.release, i.kernel.version].filter(Boolean).join(" ")]);
+  if (i.kernel.tainted !== null) {
+    rows.push(["tainted", i.kernel.tainted ? i.kernel.taint.map((t) => `${t.letter} (${t.meaning})`).join(", ") || "yes" : "no"]);
+  }
+  if (i.kernel.hardware) rows.push(["hardware", i.kernel.hardware]);
+  if (i.oops) {
+    const flags = i.oops.flags.map((f) => {
+      const d = describeOopsFlag(f);
+      return d ? `${f} (${d})` : f;
+    });
+    const head = [i.oops.message, i.oops.code !== null ? `code ${i.oops.code}` : null, i.oops.counter !== null ? `#${i.oops.counter}` : null].filter(Boolean).join(", ");
+    rows.push(["oops", head + (flags.length ? `; ${flags.join(", ")}` : "")]);
+    if (i.oops.counter !== null && i.oops.counter > 1) rows.push(["note", `die counter #${i.oops.counter}: an earlier oops happened first; look for it above`]);
+  }
+  if (i.fault) {
+    const parts: string[] = [];
+    if (i.fault.summary) parts.push(i.fault.summary);
+    else if (i.fault.address) parts.push(`address ${i.fault.address}`);
+    if (i.fault.errorCode) parts.push(`(error code ${i.fault.errorCode})`);
+    if (parts.length) rows.push(["fault", parts.join(" ")]);
+    if (i.fault.esr) rows.push(["ESR", `${i.fault.esr.value}: ${i.fault.esr.class}; ${i.fault.esr.summary}`]);
+  }
+  if (i.location) rows.push(["location", `${i.location.file}:${i.location.line}`]);
+  if (i.ip) rows.push(["ip", frameText(i.ip)]);
+  rows.push(["guilty", i.guilty ?? "(none found)"]);
+  if (i.panic) rows.push(["panic", i.panic.message]);
+  if (i.corrupted) rows.push(["corrupted", i.corruptedReason ?? "yes"]);
+  if (i.modules.length) rows.push(["modules", i.modules.length > 12 ? `${i.modules.slice(0, 12).join(" ")} … (${i.modules.length})` : i.modules.join(" ")]);
+  if (i.kaslrOffset) rows.push(["KASLR offset", i.kaslrOffset]);
+  rows.push(["fingerprint", i.fingerprint]);
+  for (const n of i.notes) rows.push(["note", n]);
+  return rows;
+}

@@ -1,0 +1,145 @@
+/**
+ * Renderers: versioned JSON report, NDJSON, human text (with a summary
+ * table), markdown for tickets.
+ */
+import { table, getBorderCharacters } from "table";
+import type { Diagnostic, Incident } from "../types.js";
+import { describe, frameText } from "./describe.js";
+
+export const REPORT_SCHEMA = "kpanic.report/v1";
+
+export interface SourceSummary {
+  name: string;
+  incidents: number;
+  error?: string;
+}
+
+export interface Report {
+  schema: typeof REPORT_SCHEMA;
+  generator: { name: "kpanic"; version: string };
+  sources: SourceSummary[];
+  incidents: Incident[];
+  diagnostics: Diagnostic[];
+}
+
+export function buildReport(version: string, sources: SourceSummary[], incidents: Incident[], diagnostics: Diagnostic[]): Report {
+  return { schema: REPORT_SCHEMA, generator: { name: "kpanic", version }, sources, incidents, diagnostics };
+}
+
+export function renderJson(r: Report): string {
+  return JSON.stringify(r, null, 2) + "\n";
+}
+
+export function renderNdjsonLine(i: Incident): string {
+  return JSON.stringify(i) + "\n";
+}
+
+function short(s: string, n: number): string {
+  return s.length > n ? s.slice(0, n - 1) + "…" : s;
+}
+
+export interface TextOptions {
+  /** Terminal width for the summary table (default 100). */
+  width?: number;
+  /** Frames shown per stack (default 16). */
+  maxFrames?: number;
+  /** Also print each incident's raw lines. */
+  raw?: boolean;
+}
+
+export function renderSummaryTable(incidents: Incident[], width = 100): string {
+  const titleWidth = Math.max(24, Math.min(70, width - 48));
+  const rows = [["#", "uptime", "class", "fatal", "title", "source"]];
+  incidents.forEach((i, n) => {
+    rows.push([
+      String(n + 1),
+      i.time.uptime === null ? "-" : i.time.uptime.toFixed(2),
+      i.class,
+      i.fatal ? "yes" : "",
+      short(i.title, titleWidth),
+      `${short(baseName(i.source.name), 18)}:${i.source.startLine}`,
+    ]);
+  });
+  return table(rows, {
+    border: getBorderCharacters("norc"),
+    drawHorizontalLine: (idx, size) => idx === 0 || idx === 1 || idx === size,
+    columns: { 4: { width: titleWidth, wrapWord: true } },
+  });
+}
+
+function baseName(p: string): string {
+  const i = p.lastIndexOf("/");
+  return i >= 0 ? p.slice(i + 1) : p;
+}
+
+export function renderIncidentText(i: Incident, n: number, opts: TextOptions = {}): string {
+  const maxFrames = opts.maxFrames ?? 16;
+  const out: string[] = [];
+  out.push(`== #${n} ${i.title}`);
+  const rows = describe(i);
+  const w = Math.max(...rows.map(([k]) => k.length));
+  for (const [k, v] of rows) out.push(`  ${k.padEnd(w)}  ${v}`);
+  const stacks: [string, typeof i.frames][] = [];
+  if (i.frames.length) stacks.push(["call trace", i.frames]);
+  for (const s of i.stacks) stacks.push([s.label, s.frames]);
+  for (const [label, frames] of stacks) {
+    out.push(`  ${label}:`);
+    const shown = frames.slice(0, maxFrames);
+    for (const f of shown) {
+      const ctx = f.context && f.context !== "task" ? ` <${f.context}>` : "";
+      out.push(`    ${f.reliable ? "  " : "? "}${frameText(f)}${ctx}${f.function === i.guilty ? "   <- guilty" : ""}`);
+    }
+    if (frames.length > shown.length) out.push(`    … ${frames.length - shown.length} more frames`);
+  }
+  if (opts.raw) {
+    out.push("  raw:");
+    for (const l of i.text) out.push(`    | ${l}`);
+  }
+  return out.join("\n") + "\n";
+}
+
+export function renderText(r: Report, opts: TextOptions = {}): string {
+  const out: string[] = [];
+  const names = r.sources.map((s) => s.name).join(", ");
+  if (r.incidents.length === 0) {
+    out.push(`kpanic: no incidents found in ${names || "the input"}.`);
+  } else {
+    out.push(`kpanic: ${r.incidents.length} incident${r.incidents.length === 1 ? "" : "s"} in ${names}` + (r.incidents.some((i) => i.fatal) ? " — the kernel panicked" : ""));
+    out.push("");
+    out.push(renderSummaryTable(r.incidents, opts.width));
+    r.incidents.forEach((i, n) => out.push(renderIncidentText(i, n + 1, opts)));
+  }
+  return out.join("\n");
+}
+
+function mdEscape(s: string): string {
+  return s.replace(/\|/g, "\\|").replace(/`/g, "\\`");
+}
+
+export function renderMarkdown(r: Report): string {
+  const out: string[] = [];
+  out.push(`# Kernel incidents (${r.incidents.length})`, "");
+  if (r.incidents.length === 0) {
+    out.push(`No incidents found in ${r.sources.map((s) => `\`${s.name}\``).join(", ")}.`, "");
+  }
+  r.incidents.forEach((i, n) => {
+    out.push(`## ${n + 1}. ${mdEscape(i.title)}`, "");
+    out.push("| field | value |", "|---|---|");
+    for (const [k, v] of describe(i)) out.push(`| ${k} | ${mdEscape(v)} |`);
+    out.push("");
+    if (i.frames.length) {
+      out.push("<details><summary>Call trace</summary>", "", "```");
+      for (const f of i.frames) out.push(`${f.reliable ? "" : "? "}${frameText(f)}`);
+      out.push("```", "", "</details>", "");
+    }
+    out.push("<details><summary>Raw log</summary>", "", "```");
+    for (const l of i.text) out.push(l.replace(/```/g, "'''"));
+    out.push("```", "", "</details>", "");
+  });
+  if (r.diagnostics.length) {
+    out.push("## Diagnostics", "");
+    for (const d of r.diagnostics) out.push(`- ${d.severity}: ${mdEscape(d.message)}`);
+    out.push("");
+  }
+  return out.join("\n");
+}

@@ -1,0 +1,60 @@
+/**
+ * Input sources: files and standard input as async byte streams. The only
+ * layer besides the CLI that touches the filesystem or the process.
+ */
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+
+export interface OpenedSource {
+  name: string;
+  stream: AsyncIterable<Uint8Array | string>;
+}
+
+export class SourceError extends Error {
+  constructor(
+    message: string,
+    readonly source: string,
+  ) {
+    super(message);
+    this.name = "SourceError";
+  }
+}
+
+/** Read size: large enough for throughput, small enough to keep memory flat. */
+export const CHUNK_SIZE = 1 << 20;
+
+/** Opens a path ("-" is standard input) for streaming, with an actionable error when it cannot be read. */
+export async function openSource(path: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<OpenedSource> {
+  if (path === "-") return { name: "-", stream: stdin as AsyncIterable<Uint8Array | string> };
+  let st;
+  try {
+    st = await stat(path);
+  } catch (e) {
+    throw new SourceError(describeFsError(e, path), path);
+  }
+  if (st.isDirectory()) {
+    throw new SourceError(`${path} is a directory; give a log file, or use 'kpanic scan ${path}' for crash directories`, path);
+  }
+  const stream = createReadStream(path, { highWaterMark: CHUNK_SIZE });
+  // Surface open errors (EACCES) as SourceError before any data flows.
+  await new Promise<void>((resolve, reject) => {
+    stream.once("open", () => resolve());
+    stream.once("error", (e) => reject(new SourceError(describeFsError(e, path), path)));
+  });
+  return { name: path, stream };
+}
+
+export function describeFsError(e: unknown, path: string): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  switch (code) {
+    case "ENOENT":
+      return `${path}: no such file; check the path (kdump writes /var/crash/<stamp>/dmesg.<stamp>)`;
+    case "EACCES":
+    case "EPERM":
+      return `${path}: permission denied; kernel logs are usually readable by root only: try sudo`;
+    case "EISDIR":
+      return `${path} is a directory; give a log file, or use 'kpanic scan ${path}'`;
+    default:
+      return `${path}: ${(e as Error)?.message ?? String(e)}`;
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * The data model shared by every layer: normalized log records, incidents and
+ * diagnostics. Field names of {@link Incident} are a contract (see
+ * `schema/report.schema.json`): other tools read them, so rename nothing.
+ */
+
+/** One normalized kernel log line, whatever format it came in. */
+export interface LogRecord {
+  /** 1-based line number in its source. */
+  line: number;
+  /** The message text: prefixes (level, timestamp, caller id) removed, CR and ANSI escapes stripped. */
+  text: string;
+  /** Monotonic seconds since boot (`[   90.192379]`), or null when the line had none. */
+  time: number | null;
+  /** Syslog level 0-7 (`<3>`), or null. */
+  level: number | null;
+  /** Facility number when the format carries one, else null. */
+  facility: number | null;
+  /** printk caller id: `T123` (task) or `C1` (CPU), or null. */
+  caller: string | null;
+  /** The line as read (minus line terminator), for incident text. */
+  raw: string;
+  /** Wall-clock time in ISO 8601 when the format has one (filled by later formats). */
+  wallTime?: string;
+  /** Record sequence number (kmsg, journald), when known. */
+  seq?: number;
+  /** Host name (syslog, journald), when known. */
+  host?: string;
+}
+
+export type IncidentClass =
+  | "panic"
+  | "oops"
+  | "bug"
+  | "warning"
+  | "lockup"
+  | "hang"
+  | "stall"
+  | "memory-safety"
+  | "lockdep"
+  | "oom"
+  | "hardware"
+  | "other";
+
+export const INCIDENT_CLASSES: readonly IncidentClass[] = [
+  "panic",
+  "oops",
+  "bug",
+  "warning",
+  "lockup",
+  "hang",
+  "stall",
+  "memory-safety",
+  "lockdep",
+  "oom",
+  "hardware",
+  "other",
+];
+
+/** Stack context a frame was printed in, from `<TASK>`/`<IRQ>`/`<SOFTIRQ>`/`<NMI>` markers. */
+export type FrameContext = "task" | "irq" | "softirq" | "nmi" | null;
+
+export interface Frame {
+  function: string;
+  offset: string | null;
+  size: string | null;
+  module: string | null;
+  /** False for frames printed with a leading `?` (guessed from stack contents). */
+  reliable: boolean;
+  context: FrameContext;
+  address?: string;
+}
+
+export interface PageFaultInfo {
+  address: string | null;
+  errorCode: string | null;
+  bits: {
+    present: boolean | null;
+    write: boolean | null;
+    user: boolean | null;
+    reservedBit: boolean | null;
+    instructionFetch: boolean | null;
+    protectionKey: boolean | null;
+    shadowStack: boolean | null;
+    sgx: boolean | null;
+    rmp: boolean | null;
+  };
+  summary: string | null;
+  /** arm64: the decoded ESR, when a `Mem abort info:` block was present. */
+  esr?: { value: string; class: string; summary: string };
+}
+
+export interface TaintFlagInfo {
+  letter: string;
+  bit: number | null;
+  meaning: string;
+}
+
+export interface Stack {
+  /** What the stack belongs to: `primary`, `panic`, `nmi-backtrace cpu 1`, `allocated`, `freed`... */
+  label: string;
+  frames: Frame[];
+}
+
+export interface Incident {
+  id: string;
+  title: string;
+  class: IncidentClass;
+  kind: string;
+  /** The grammar entry that recognized it. */
+  recognizer: string;
+  guilty: string | null;
+  fatal: boolean;
+  corrupted: boolean;
+  corruptedReason: string | null;
+  /** The header line's text (timestamp and prefixes removed). */
+  headline: string;
+  panic: { message: string } | null;
+  oops: { code: string | null; counter: number | null; flags: string[]; message: string | null } | null;
+  fault: PageFaultInfo | null;
+  task: { pid: number | null; comm: string | null; cpu: number | null };
+  kernel: {
+    release: string | null;
+    version: string | null;
+    tainted: boolean | null;
+    taint: TaintFlagInfo[];
+    hardware: string | null;
+  };
+  /** Source location the kernel printed (`kernel BUG at mm/slub.c:419!`, WARNING's `at file:line`). */
+  location: { file: string; line: number } | null;
+  ip: Frame | null;
+  frames: Frame[];
+  /** Further stacks printed with the incident (panic, NMI backtraces, alloc/free stacks). */
+  stacks: Stack[];
+  modules: string[];
+  kaslrOffset: string | null;
+  time: { uptime: number | null; wallClock?: string; approximate?: boolean };
+  source: { name: string; startLine: number; endLine: number };
+  text: string[];
+  fingerprint: string;
+  /** Every named value the recognizer captured (header and body), e.g. `address`, `file`, `victim`. */
+  details: Record<string, string>;
+  /** Notes the decoders attach: mismatches, hints. */
+  notes: string[];
+}
+
+export type DiagnosticSeverity = "info" | "warning" | "error";
+
+export interface Diagnostic {
+  code:
+    | "invalid-utf8"
+    | "line-too-long"
+    | "binary-input"
+    | "printk-dropped"
+    | "duplicate-incident"
+    | "truncated-incident"
+    | "incident-too-long"
+    | "decode-mismatch"
+    | "unreadable-input"
+    | "empty-input"
+    | "grammar";
+  severity: DiagnosticSeverity;
+  message: string;
+  source?: string;
+  line?: number;
+}
