@@ -9,9 +9,9 @@
  *     │                └──┴────────── "Kernel panic" ────────────┴──▶ panic ──end marker──▶ emit
  *     └─precursor line─▶ precursor ──header──▶ body
  */
-import type { CompiledGrammar, CompiledKind } from "../grammar/compile.js";
+import { matchHeader, type CompiledGrammar, type CompiledKind, type HeaderMatch } from "../grammar/compile.js";
 import type { Diagnostic, Incident, LogRecord } from "../types.js";
-import { OpenIncident, type BootContext, type HeaderMatch } from "./open-incident.js";
+import { OpenIncident, type BootContext } from "./open-incident.js";
 
 export interface MachineOptions {
   grammar: CompiledGrammar;
@@ -30,6 +30,9 @@ const MAX_CUT_LINES = 6;
 const MAX_PRECURSOR_LINES = 4;
 /** How many dedup keys are remembered per source. */
 const MAX_SEEN = 20000;
+/** A report closed by an unrelated line waits this long for the panic it may cause. */
+const HOLD_LINES = 500;
+const HOLD_SECONDS = 120;
 
 export class IncidentMachine {
   private readonly g: CompiledGrammar;
@@ -38,6 +41,8 @@ export class IncidentMachine {
   private readonly diagnose: (d: Diagnostic) => void;
   private readonly maxLines: number;
   private cur: OpenIncident | null = null;
+  /** Closed, but a consequence panic (panic_on_rcu_stall...) may still join it. */
+  private held: OpenIncident | null = null;
   private cut: LogRecord[] | null = null;
   private readonly boot: BootContext = { release: null, version: null };
   private readonly seen = new Set<string>();
@@ -60,12 +65,31 @@ export class IncidentMachine {
     return this.emitted;
   }
 
+  /** Emits a report that is waiting for a possible consequence panic (live streams call this when idle). */
+  flush(): void {
+    if (this.held) this.emitFinished(this.held);
+    this.held = null;
+  }
+
   feed(rec: LogRecord): void {
     const a = this.g.anatomy;
     const t = rec.text;
+    if (this.held) {
+      const h = this.held;
+      const late = rec.line - h.endLine > HOLD_LINES || (rec.time !== null && h.lastTime !== null && rec.time - h.lastTime > HOLD_SECONDS) || (rec.time !== null && h.lastTime !== null && rec.time < h.lastTime - 1);
+      if (late) this.flush();
+      else if (t.includes("Kernel panic") && a.consequencePanic.test(t)) {
+        this.held = null;
+        this.cur = h;
+        h.add(rec);
+        h.attachPanic(rec);
+        return;
+      } else if (!this.cur && this.matchHeader(t)) this.flush();
+    }
     if (t.startsWith("Linux version ")) {
       const m = a.linuxVersion.exec(t);
       if (m) {
+        this.flush();
         if (this.cur) this.close("new boot");
         this.cut = null;
         this.boot.release = m.groups?.["release"] ?? null;
@@ -97,9 +121,10 @@ export class IncidentMachine {
   end(): void {
     if (this.cur) {
       const c = this.cur;
-      if (c.state === "body" || c.state === "precursor" || (c.stack !== null && c.stack.frames.length === 0)) c.truncated = true;
+      if (!c.format.noStack && !c.hasFrames()) c.truncated = true;
       this.close("end of input");
     }
+    this.flush();
     this.cut = null;
   }
 
@@ -186,7 +211,9 @@ export class IncidentMachine {
         if (++o.precursorLines > MAX_PRECURSOR_LINES) o.state = "body";
         return;
       case "body": {
-        if (t.includes(" cut here ") && a.cutHere.test(t) && !o.kind.untilEnd) {
+        // "cut here" opens the next report, unless this one has not printed its
+        // stack yet (list corruption, usercopy: the BUG() that follows is ours).
+        if (t.includes(" cut here ") && a.cutHere.test(t) && !o.kind.untilEnd && o.hasFrames()) {
           this.close("next report");
           this.feedIdle(rec);
           return;
@@ -227,28 +254,8 @@ export class IncidentMachine {
     return matchesAny(this.g.anatomy.trailing, t) || matchesAny(kind.trailing, t) || this.g.anatomy.stackStart.test(t);
   }
 
-  /** Finds the kind and format a line starts, trying the most specific header literal first. */
   matchHeader(t: string): HeaderMatch | null {
-    const pf = this.g.prefilter;
-    pf.lastIndex = 0;
-    if (!pf.test(t)) return null;
-    const tried = new Set<CompiledKind>();
-    for (const { literal, kinds } of this.g.literals) {
-      if (!t.includes(literal)) continue;
-      for (const k of kinds) {
-        if (tried.has(k)) continue;
-        tried.add(k);
-        if (matchesAny(k.suppress, t)) continue;
-        for (const f of k.formats) {
-          const m = f.re.exec(t);
-          if (!m) continue;
-          const caps: Record<string, string> = {};
-          if (m.groups) for (const [name, v] of Object.entries(m.groups)) if (v !== undefined) caps[name] = v;
-          return { kind: k, format: f, caps };
-        }
-      }
-    }
-    return null;
+    return matchHeader(this.g, t);
   }
 
   private close(reason: string): void {
@@ -256,6 +263,15 @@ export class IncidentMachine {
     if (!o) return;
     this.cur = null;
     o.endedBy = reason;
+    this.flush();
+    if (reason === "unrelated line" && !o.panicMessage) {
+      this.held = o;
+      return;
+    }
+    this.emitFinished(o);
+  }
+
+  private emitFinished(o: OpenIncident): void {
     const inc = o.finish(this.sourceName, this.boot);
     if (o.header.time !== null) {
       const key = `${o.header.time}\u0000${o.headerText}\u0000${o.startLine === o.header.line ? "" : "c"}`;

@@ -3,7 +3,7 @@
  * read out of them. The machine (machine.ts) decides which lines go here;
  * this file knows how to read report anatomy and how to finish an incident.
  */
-import type { Anatomy, CompiledFormat, CompiledGrammar, CompiledKind } from "../grammar/compile.js";
+import type { Anatomy, CompiledFormat, CompiledGrammar, CompiledKind, HeaderMatch } from "../grammar/compile.js";
 import type { Frame, FrameContext, Incident, LogRecord, Stack, TaintFlagInfo } from "../types.js";
 import { parseDieLine, type DieLine } from "../decode/oopsflags.js";
 import { decodeTaint } from "../decode/taint.js";
@@ -27,11 +27,6 @@ interface StackBuild {
   afterIrq: number;
 }
 
-export interface HeaderMatch {
-  kind: CompiledKind;
-  format: CompiledFormat;
-  caps: Record<string, string>;
-}
 
 /** Boot-wide facts the machine tracks outside incidents. */
 export interface BootContext {
@@ -92,6 +87,8 @@ export class OpenIncident {
   endedBy = "";
   truncated = false;
   sawEndTrace = false;
+  /** Timestamp of the last line added. */
+  lastTime: number | null = null;
   private nextSecondary: string | null = null;
 
   constructor(
@@ -124,6 +121,7 @@ export class OpenIncident {
   add(rec: LogRecord): void {
     this.lineCount++;
     this.endLine = rec.line;
+    if (rec.time !== null) this.lastTime = rec.time;
     if (this.lines.length < this.maxLines) this.lines.push(rec.raw);
     else this.droppedLines++;
   }
@@ -482,6 +480,15 @@ export class OpenIncident {
         } else if (src === "stack") {
           const fr = firstUnskipped(frames, skip);
           if (fr) guilty = titleName(fr.function);
+          else if (frames.length > 0 && !frames.some((x) => x.reliable)) {
+            // Execution jumped somewhere the unwinder cannot vouch for (EXEC_* faults):
+            // the best lead is the first "?" frame, flagged as such.
+            const q = frames.find((x) => !isSkipped(x.function, skip));
+            if (q) {
+              guilty = titleName(q.function);
+              this.notes.push(`guilty function taken from an unreliable ("?") frame: every frame of the stack was unreliable`);
+            }
+          }
         } else {
           const fn = caps[src];
           if (fn && !isSkipped(fn, skip)) guilty = titleName(fn);
@@ -543,6 +550,10 @@ export class OpenIncident {
 
   private taskWithFallback(caps: Record<string, string>): Incident["task"] {
     const t = { ...this.task };
+    // The header names the task when the reporter is another one (khungtaskd for hung tasks).
+    if (caps["pid"] && t.pid !== null && Number(caps["pid"]) !== t.pid) {
+      return { pid: Number(caps["pid"]), comm: caps["comm"] ?? null, cpu: caps["cpu"] ? Number(caps["cpu"]) : null };
+    }
     if (t.pid === null && caps["pid"]) t.pid = Number(caps["pid"]);
     if (t.comm === null && caps["comm"]) t.comm = caps["comm"];
     if (t.cpu === null && caps["cpu"]) t.cpu = Number(caps["cpu"]);
@@ -612,9 +623,17 @@ export function looksLikeModuleList(t: string): boolean {
   return toks.length >= 1 && toks.every((x) => MODULE_TOKEN.test(x));
 }
 
-/** Fills `{name}` placeholders; a missing one disappears with one adjacent space. */
+/**
+ * Fills `{name}` placeholders. A `[[...]]` segment is dropped when a placeholder
+ * inside it has no value; elsewhere a missing placeholder disappears with one
+ * adjacent space.
+ */
 export function renderTitle(tpl: string, values: Record<string, string>): string {
   return tpl
+    .replace(/\[\[(.*?)\]\]/g, (_m, seg: string) => {
+      const names = [...seg.matchAll(/\{([A-Za-z][A-Za-z0-9]*)\}/g)].map((x) => x[1]!);
+      return names.every((n) => values[n] !== undefined) ? seg : "";
+    })
     .replace(/ ?\{([A-Za-z][A-Za-z0-9]*)\}/g, (m, name: string) => {
       const v = values[name];
       if (v === undefined) return "";

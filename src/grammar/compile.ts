@@ -8,6 +8,7 @@ import { BUILTIN_GRAMMAR_JSON } from "./builtin.generated.js";
 
 export interface GrammarFormatSource {
   match: string;
+  example: string;
   title: string;
   kind?: string;
   class?: IncidentClass;
@@ -47,6 +48,9 @@ export interface GrammarSource {
 
 export interface CompiledFormat {
   re: RegExp;
+  example: string;
+  /** Position in its kind's format list. */
+  index: number;
   title: string;
   kind: string;
   class: IncidentClass;
@@ -99,6 +103,7 @@ export interface Anatomy {
   taintLine: RegExp;
   cutHere: RegExp;
   nmiBacktrace: RegExp;
+  consequencePanic: RegExp;
   secondaryStack: RegExp;
   trailing: RegExp[];
 }
@@ -190,6 +195,7 @@ export function compileGrammar(src: GrammarSource): CompiledGrammar {
     taintLine: one("taintLine"),
     cutHere: one("cutHere"),
     nmiBacktrace: one("nmiBacktrace"),
+    consequencePanic: one("consequencePanic"),
     secondaryStack: one("secondaryStack"),
     trailing: trailingSrc.map((p, i) => re(p, `anatomy.trailing[${i}]`)),
   };
@@ -215,6 +221,8 @@ export function compileGrammar(src: GrammarSource): CompiledGrammar {
       maxBodyLines: k.maxBodyLines ?? 200,
       formats: k.formats.map((f, i) => ({
         re: re(f.match, `${where}.formats[${i}]`),
+        example: f.example,
+        index: i,
         title: f.title,
         kind: f.kind ?? k.kind,
         class: f.class ?? k.class,
@@ -252,6 +260,39 @@ export function compileGrammar(src: GrammarSource): CompiledGrammar {
   patterns.push({ where: "prefilter", re: prefilter });
 
   return { kinds, byId, anatomy, skip: src.skip, literals, prefilter, patterns };
+}
+
+export interface HeaderMatch {
+  kind: CompiledKind;
+  format: CompiledFormat;
+  caps: Record<string, string>;
+}
+
+/**
+ * The kind and format a line (record text) starts, trying the most specific
+ * header literal first; null when the line starts no incident.
+ */
+export function matchHeader(g: CompiledGrammar, t: string): HeaderMatch | null {
+  const pf = g.prefilter;
+  pf.lastIndex = 0;
+  if (!pf.test(t)) return null;
+  const tried = new Set<CompiledKind>();
+  for (const { literal, kinds } of g.literals) {
+    if (!t.includes(literal)) continue;
+    for (const k of kinds) {
+      if (tried.has(k)) continue;
+      tried.add(k);
+      if (k.suppress.some((re) => re.test(t))) continue;
+      for (const f of k.formats) {
+        const m = f.re.exec(t);
+        if (!m) continue;
+        const caps: Record<string, string> = {};
+        if (m.groups) for (const [name, v] of Object.entries(m.groups)) if (v !== undefined) caps[name] = v;
+        return { kind: k, format: f, caps };
+      }
+    }
+  }
+  return null;
 }
 
 let builtin: CompiledGrammar | null = null;
