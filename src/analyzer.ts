@@ -21,6 +21,12 @@ export interface AnalyzerOptions {
 
 export interface Analyzer {
   push(chunk: Uint8Array | string): void;
+  /**
+   * Emits a report that closed but is kept a little while in case the panic
+   * it causes follows (panic_on_rcu_stall prints it seconds later). Call it
+   * when a live input goes quiet.
+   */
+  flush(): void;
   end(): void;
 }
 
@@ -97,6 +103,9 @@ export function createAnalyzer(
     push(chunk) {
       feed(framer.push(chunk));
     },
+    flush() {
+      scanner.flush();
+    },
     end() {
       feed(framer.end());
       scanner.end();
@@ -121,12 +130,37 @@ function looksBinary(text: string): boolean {
  */
 export async function* analyze(
   input: AsyncIterable<Uint8Array | string>,
-  opts: AnalyzerOptions & { onDiagnostic?: (d: Diagnostic) => void } = {},
+  opts: AnalyzerOptions & {
+    onDiagnostic?: (d: Diagnostic) => void;
+    /** When the input is quiet this long (ms), emit reports held for a possible panic. Default 500; 0 disables. */
+    idleFlushMs?: number;
+  } = {},
 ): AsyncGenerator<Incident> {
   const queue: Incident[] = [];
   const a = createAnalyzer(opts, (i) => queue.push(i), opts.onDiagnostic ?? (() => {}));
-  for await (const chunk of input) {
-    a.push(chunk);
+  const idle = opts.idleFlushMs ?? 500;
+  const it = input[Symbol.asyncIterator]();
+  let flushed = true;
+  for (;;) {
+    const next = it.next();
+    let r: IteratorResult<Uint8Array | string>;
+    if (idle > 0 && !flushed) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const quiet = new Promise<"quiet">((resolve) => {
+        timer = setTimeout(() => resolve("quiet"), idle);
+      });
+      const first = await Promise.race([next, quiet]);
+      clearTimeout(timer);
+      if (first === "quiet") {
+        a.flush();
+        flushed = true;
+        while (queue.length) yield queue.shift()!;
+        r = await next;
+      } else r = first;
+    } else r = await next;
+    if (r.done) break;
+    a.push(r.value);
+    flushed = false;
     while (queue.length) yield queue.shift()!;
   }
   a.end();

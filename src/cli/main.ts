@@ -117,19 +117,23 @@ export async function main(argv: string[]): Promise<number> {
         y
           .positional("files", { type: "string", array: true, default: [] as string[], describe: "log files; - or nothing reads standard input" })
           .option("format", { alias: "f", choices: ["text", "json", "ndjson", "markdown"] as const, default: "text" as Format, describe: "output format" })
-          .option("fail-on", { type: "array", string: true, choices: INCIDENT_CLASSES as unknown as string[], default: [] as string[], describe: "exit 1 when an incident of one of these classes is found" })
+          .option("fail-on", {
+            type: "string",
+            describe: `exit 1 when an incident of one of these classes is found (comma-separated or repeated): ${INCIDENT_CLASSES.join(", ")}`,
+            coerce: parseClasses,
+          })
           .option("raw", { type: "boolean", default: false, describe: "text format: also print each incident's raw lines" })
           .option("quiet", { alias: "q", type: "boolean", default: false, describe: "do not print informational diagnostics" })
           .option("max-line-length", { type: "number", default: 65536, describe: "longest line analysed, in bytes" })
           .example("dmesg | $0", "explain what the running kernel logged")
           .example("$0 /var/crash/*/dmesg.*", "explain the logs kdump saved")
           .example("$0 analyze --format json vmcore-dmesg.txt", "machine-readable report (schema kpanic.report/v1)")
-          .example("journalctl -k -b -1 -o cat | $0 --fail-on panic oops", "exit 1 if the last boot oopsed or panicked"),
+          .example("journalctl -k -b -1 -o cat | $0 --fail-on panic,oops", "exit 1 if the last boot oopsed or panicked"),
       async (a) => {
         code = await runAnalyze({
           files: (a.files ?? []).map(String),
           format: a.format as Format,
-          failOn: (a["fail-on"] ?? []).map(String) as IncidentClass[],
+          failOn: a["fail-on"] ?? [],
           raw: a.raw,
           quiet: a.quiet,
           maxLineLength: a["max-line-length"],
@@ -141,13 +145,28 @@ export async function main(argv: string[]): Promise<number> {
     .help()
     .alias("h", "help")
     .wrap(Math.min(110, process.stdout.columns || 100))
-    .fail((msg, err, y) => {
-      if (err) throw err;
-      process.stderr.write(`${y.help() && ""}kpanic: ${msg}\nRun 'kpanic --help' for usage.\n`);
-      code = EXIT_USAGE;
+    .fail((msg, err) => {
+      throw new UsageError(msg || err?.message || "invalid arguments");
     });
-  await parser.parseAsync();
+  try {
+    await parser.parseAsync();
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`kpanic: ${e.message}\nRun 'kpanic --help' for usage.\n`);
+    return EXIT_USAGE;
+  }
   return code;
+}
+
+class UsageError extends Error {}
+
+/** "--fail-on panic,oops --fail-on bug" → ["panic", "oops", "bug"], rejecting unknown classes. */
+function parseClasses(v: unknown): IncidentClass[] {
+  const parts = ([] as unknown[]).concat(v ?? []).flatMap((x) => String(x).split(",")).map((x) => x.trim()).filter(Boolean);
+  for (const p of parts) {
+    if (!(INCIDENT_CLASSES as readonly string[]).includes(p)) throw new UsageError(`--fail-on: unknown class "${p}"; choose from ${INCIDENT_CLASSES.join(", ")}`);
+  }
+  return parts as IncidentClass[];
 }
 
 main(hideBin(process.argv)).then(

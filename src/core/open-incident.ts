@@ -67,6 +67,7 @@ export class OpenIncident {
   stacks: Stack[] = [];
   ip: Frame | null = null;
   ipAddress: string | null = null;
+  lr: Frame | null = null;
   cpuLine = false;
   task: Incident["task"] = { pid: null, comm: null, cpu: null };
   release: string | null = null;
@@ -230,6 +231,7 @@ export class OpenIncident {
         if (s.afterIrq > 0) s.afterIrq = 1;
         return false;
       }
+      if (s.frames.length > 0 && a.frameRaw.test(t)) return false; // an address the kernel could not name
       if (s.afterIrq > 0 && s.afterIrq < MAX_STACK_PENDING) {
         // "RIP: 0010:func+0x.." of the interrupted context is its top frame.
         const ipm = a.ip.exec(t);
@@ -269,18 +271,15 @@ export class OpenIncident {
       return;
     }
     let m: RegExpExecArray | null;
+    if (this.lr === null && this.ip !== null && (m = a.lr.exec(t))) {
+      this.lr = this.symbolFrame(m.groups?.["rest"] ?? "");
+      return;
+    }
     if (this.ip === null && this.ipAddress === null && (m = a.ip.exec(t))) {
       const rest = m.groups?.["rest"] ?? "";
-      const sm = a.symbol.exec(rest);
-      if (sm && sm.groups?.["func"] && !/^0x[0-9a-f]+$/.test(sm.groups["func"])) {
-        this.ip = {
-          function: sm.groups["func"],
-          offset: sm.groups["off"] ?? null,
-          size: sm.groups["size"] ?? null,
-          module: sm.groups["mod"] ?? null,
-          reliable: true,
-          context: null,
-        };
+      const fr = this.symbolFrame(rest);
+      if (fr) {
+        this.ip = fr;
       } else {
         const addr = /^(0x[0-9a-f]{1,16}|[0-9a-f]{8,16})/.exec(rest);
         if (addr?.[1]) this.ipAddress = addr[1];
@@ -313,6 +312,10 @@ export class OpenIncident {
     }
     if (a.endTrace.test(t)) {
       this.sawEndTrace = true;
+      return;
+    }
+    if (!this.cpuLine && this.tainted === null && a.taintIndented.test(t)) {
+      this.readReleaseTail(t.trim());
       return;
     }
     if (a.taintLine.test(t)) {
@@ -368,12 +371,29 @@ export class OpenIncident {
       comm = sp < 0 ? rest : rest.slice(0, sp);
       rest = sp < 0 ? "" : rest.slice(sp + 1);
     }
+    // "Comm: init Kdump: loaded Not tainted": kexec's marker is not part of the name.
+    comm = comm.replace(/ Kdump: loaded$/, "");
     this.task = { cpu: Number(m[1]), pid: Number(m[2]), comm };
-    rest = rest.trim();
+    this.readRelease(rest, taintPart);
+  }
+
+  /** "Not tainted 6.1.0 #1 ..." or "Tainted: G    OE   6.1.0 #1 ..." (hung-task reports). */
+  private readReleaseTail(t: string): void {
+    if (t.startsWith("Not tainted ")) this.readRelease(t.slice("Not tainted ".length), "Not tainted");
+    else if (t.startsWith("Tainted: ")) {
+      const rest = t.slice("Tainted: ".length);
+      const tm = /^[A-Z ]{0,40}/.exec(rest);
+      const letters = tm ? tm[0] : "";
+      this.readRelease(rest.slice(letters.length), letters);
+    }
+  }
+
+  private readRelease(restIn: string, taintPart: string | null): void {
+    const rest = restIn.trim();
     const sp = rest.indexOf(" ");
     const release = sp < 0 ? rest : rest.slice(0, sp);
     if (release) this.release = release;
-    const version = sp < 0 ? "" : rest.slice(sp + 1).trim();
+    const version = sp < 0 ? "" : rest.slice(sp + 1).trim().replace(/\s+/g, " ");
     if (version) this.version = version;
     if (taintPart !== null) {
       const d = decodeTaint(taintPart);
@@ -396,6 +416,16 @@ export class OpenIncident {
     }
   }
 
+  /** "func+0x14/0x53 [mod]" → a frame; null for a bare address. */
+  private symbolFrame(rest: string): Frame | null {
+    const sm = this.g.anatomy.symbol.exec(rest);
+    const func = sm?.groups?.["func"];
+    if (!sm || !func || /^0x[0-9a-f]+$/.test(func)) return null;
+    const offset = sm.groups?.["off"] ?? null;
+    const size = sm.groups?.["size"] ?? null;
+    return { function: func, offset, size, module: sm.groups?.["mod"] ?? null, reliable: plausible(offset, size), context: null };
+  }
+
   private parseFrame(t: string, ctx: FrameContext): Frame | null {
     const a = this.g.anatomy;
     let m = a.frame.exec(t);
@@ -406,7 +436,9 @@ export class OpenIncident {
         offset: gr["off"] ?? null,
         size: gr["size"] ?? null,
         module: gr["mod"] ?? null,
-        reliable: !gr["q"] && !gr["unreliable"],
+        // A return address at +0x0 belongs to the function before (a noreturn call
+        // was its last instruction): the printed name is not the caller.
+        reliable: !gr["q"] && !gr["unreliable"] && plausible(gr["off"] ?? null, gr["size"] ?? null) && !/^0x0+$/.test(gr["off"] ?? ""),
         context: ctx,
       };
       if (gr["addr"]) f.address = gr["addr"];
@@ -476,7 +508,14 @@ export class OpenIncident {
     } else {
       for (const src of f.guilty) {
         if (src === "ip") {
-          if (this.ip && !isSkipped(this.ip.function, skip)) guilty = titleName(this.ip.function);
+          const ip = this.ip;
+          if (ip && ip.reliable && !isSkipped(ip.function, skip)) guilty = titleName(ip.function);
+          else if (ip && this.lr && this.lr.reliable && !isSkipped(this.lr.function, skip)) {
+            // The fault hit a leaf (memcpy) or a bogus address: arm64's unwinder then
+            // misses the caller, which only the link register names.
+            const i = frames.findIndex((f) => f.function === ip.function);
+            if (i >= 0 && frames[i + 1]?.function !== this.lr.function) guilty = titleName(this.lr.function);
+          }
         } else if (src === "stack") {
           const fr = firstUnskipped(frames, skip);
           if (fr) guilty = titleName(fr.function);
@@ -592,15 +631,31 @@ export class OpenIncident {
     if (code !== null) {
       const d = decodePageFault(code);
       bits = { ...d.bits };
-      summary = d.summary + (address ? ` at 0x${address.replace(/^0x/, "")}` : "");
+      summary = d.summary + (address ? ` at ${compactHex(address)}` : "");
       for (const msg of crossCheckPf(code, this.pfLines)) this.notes.push(`decode mismatch: ${msg}`);
     } else if (esr) {
-      summary = esr.summary + (address ? ` at 0x${address.replace(/^0x/, "")}` : "");
+      summary = esr.summary + (address ? ` at ${compactHex(address)}` : "");
     }
     const out: NonNullable<Incident["fault"]> = { address: address === null ? null : normalizeHex(address), errorCode, bits, summary };
     if (esr) out.esr = esr;
     return out;
   }
+}
+
+/** 0000000000000000 → 0x0, ffffffffc0361140 → 0xffffffffc0361140 */
+function compactHex(a: string): string {
+  const h = a.replace(/^0x/i, "").replace(/^0+/, "").toLowerCase();
+  return "0x" + (h || "0");
+}
+
+/**
+ * An offset past the end of the symbol means the address is not in any known
+ * function (lkdtm's EXEC_* tests jump into data): the name is only the nearest
+ * symbol before it, so it must not be blamed.
+ */
+function plausible(offset: string | null, size: string | null): boolean {
+  if (offset === null || size === null) return true;
+  return parseInt(offset, 16) <= parseInt(size, 16);
 }
 
 function normalizeHex(a: string): string {

@@ -80,6 +80,11 @@ export class Scanner {
     this.machine.end();
   }
 
+  /** Emits a closed report still waiting for a possible consequence panic. */
+  flush(): void {
+    this.machine.flush();
+  }
+
   get incidentsEmitted(): number {
     return this.machine.incidentsEmitted;
   }

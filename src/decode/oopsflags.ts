@@ -20,7 +20,7 @@
  */
 
 const FLAG_WORDS: Readonly<Record<string, string>> = {
-  PREEMPT: "kernel built with full preemption (CONFIG_PREEMPT)",
+  PREEMPT: "preemptible kernel (CONFIG_PREEMPTION: full or dynamic preemption)",
   PREEMPT_RT: "real-time kernel (CONFIG_PREEMPT_RT)",
   PREEMPT_LAZY: "lazy preemption model (CONFIG_PREEMPT_LAZY)",
   PREEMPTLAZY: "lazy preemption model (CONFIG_PREEMPT_LAZY)",

@@ -88,6 +88,8 @@ export interface Anatomy {
   stackStart: RegExp;
   context: RegExp;
   ip: RegExp;
+  lr: RegExp;
+  frameRaw: RegExp;
   symbol: RegExp;
   cpu: RegExp;
   hardware: RegExp;
@@ -101,6 +103,7 @@ export interface Anatomy {
   pf: RegExp;
   cr2: RegExp;
   taintLine: RegExp;
+  taintIndented: RegExp;
   cutHere: RegExp;
   nmiBacktrace: RegExp;
   consequencePanic: RegExp;
@@ -180,6 +183,8 @@ export function compileGrammar(src: GrammarSource): CompiledGrammar {
     stackStart: one("stackStart"),
     context: one("context"),
     ip: one("ip"),
+    lr: one("lr"),
+    frameRaw: one("frameRaw"),
     symbol: one("symbol"),
     cpu: one("cpu"),
     hardware: one("hardware"),
@@ -193,6 +198,7 @@ export function compileGrammar(src: GrammarSource): CompiledGrammar {
     pf: one("pf"),
     cr2: one("cr2"),
     taintLine: one("taintLine"),
+    taintIndented: one("taintIndented"),
     cutHere: one("cutHere"),
     nmiBacktrace: one("nmiBacktrace"),
     consequencePanic: one("consequencePanic"),

@@ -103,7 +103,7 @@ describe("parseDieLine", () => {
 describe("describeOopsFlag", () => {
   const cases: [string, string | null][] = [
     ["SMP", "kernel built for multiprocessor systems (CONFIG_SMP)"],
-    ["PREEMPT", "kernel built with full preemption (CONFIG_PREEMPT)"],
+    ["PREEMPT", "preemptible kernel (CONFIG_PREEMPTION: full or dynamic preemption)"],
     ["PREEMPT_RT", "real-time kernel (CONFIG_PREEMPT_RT)"],
     ["PTI", "page-table isolation (Meltdown mitigation) active"],
     ["NOPTI", "page-table isolation built in but disabled (Meltdown mitigation off)"],

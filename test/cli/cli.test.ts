@@ -1,0 +1,128 @@
+/**
+ * The CLI as users run it: exit codes, stdin, formats, streaming, errors.
+ * Runs the built bin (npm test builds first).
+ */
+import { describe, expect, it } from "vitest";
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Ajv from "ajv";
+import { corpusLogs, ROOT } from "../corpus.js";
+
+const BIN = join(ROOT, "bin/kpanic.js");
+const run = (args: string[], input?: string | Buffer) =>
+  spawnSync(process.execPath, [BIN, ...args], { input: input ?? "", encoding: "utf8", cwd: ROOT, timeout: 30_000 });
+
+const logs = corpusLogs();
+const sysrq = logs.find((l) => l.endsWith("x86_64/panic/sysrq-c.log"));
+const survivor = logs.find((l) => l.endsWith("x86_64/oops/lkdtm-ACCESS_NULL.log"));
+const clean = logs.find((l) => l.includes("/negative/") && l.endsWith(".log"));
+
+describe("kpanic CLI", () => {
+  it("--help shows usage and examples", () => {
+    const r = run(["--help"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("dmesg | kpanic");
+    expect(r.stdout).toContain("--fail-on");
+  });
+
+  it("--version prints the package version", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    expect(run(["--version"]).stdout.trim()).toBe(pkg.version);
+  });
+
+  it.runIf(sysrq)("reads a log on stdin and prints a readable report", () => {
+    const r = run([], readFileSync(join(ROOT, sysrq!)));
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("kernel panic: sysrq triggered crash");
+    expect(r.stdout).toContain("guilty");
+    expect(r.stdout).toMatch(/task\s+init \(pid 1\)/);
+  });
+
+  it.runIf(sysrq && survivor)("--format json validates against the report schema", () => {
+    const r = run(["analyze", "--format", "json", sysrq!, survivor!]);
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout) as { schema: string; incidents: { title: string }[] };
+    const schema = JSON.parse(readFileSync(join(ROOT, "schema/report.schema.json"), "utf8")) as object;
+    const validate = new Ajv({ allErrors: true }).compile(schema);
+    expect(validate(report) ? [] : validate.errors).toEqual([]);
+    expect(report.schema).toBe("kpanic.report/v1");
+    expect(report.incidents.map((i) => i.title)).toEqual([
+      "kernel panic: sysrq triggered crash",
+      "BUG: unable to handle kernel NULL pointer dereference in lkdtm_ACCESS_NULL",
+    ]);
+  });
+
+  it.runIf(survivor)("--format ndjson prints one incident per line; markdown has a heading per incident", () => {
+    const nd = run(["--format", "ndjson", survivor!]);
+    const lines = nd.stdout.trim().split("\n");
+    expect(lines.length).toBe(1);
+    expect((JSON.parse(lines[0]!) as { title: string }).title).toContain("NULL pointer dereference");
+    const md = run(["--format", "markdown", survivor!]);
+    expect(md.stdout).toContain("## 1. BUG: unable to handle kernel NULL pointer dereference in lkdtm_ACCESS_NULL");
+  });
+
+  it.runIf(survivor && clean)("--fail-on exits 1 only when such a class is found", () => {
+    expect(run(["--fail-on", "oops", survivor!]).status).toBe(1);
+    expect(run(["--fail-on", "panic", survivor!]).status).toBe(0);
+    expect(run(["--fail-on", "oops,panic", clean!]).status).toBe(0);
+    expect(run(["--fail-on", "panic", "--fail-on", "oops", survivor!]).status).toBe(1);
+    expect(run(["--fail-on", "nonsense", survivor!]).status).toBe(2);
+  });
+
+  it("exits 2 with an actionable message for a missing file", () => {
+    const r = run(["/nonexistent/dmesg.202611281900"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("no such file");
+  });
+
+  it("exits 2 for an unreadable file and says to use sudo", () => {
+    if (process.getuid?.() === 0) return; // root reads everything
+    const d = mkdtempSync(join(tmpdir(), "kpanic-"));
+    const f = join(d, "dmesg.txt");
+    writeFileSync(f, "x\n");
+    chmodSync(f, 0);
+    const r = run([f]);
+    rmSync(d, { recursive: true, force: true });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("sudo");
+  });
+
+  it("exits 2 for a directory and points at kpanic scan", () => {
+    const r = run([ROOT]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("kpanic scan");
+  });
+
+  it("exits 2 for an unknown option", () => {
+    const r = run(["--no-such-option"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("Unknown");
+  });
+
+  it("binary garbage gives a diagnostic, not a crash", () => {
+    const junk = Buffer.alloc(200_000);
+    for (let i = 0; i < junk.length; i++) junk[i] = (i * 7919) % 256;
+    const r = run(["-"], junk);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain("does not look like a text log");
+    expect(r.stdout).toContain("no incidents");
+  });
+
+  it.runIf(survivor)("ndjson streams each incident before the input ends", async () => {
+    const text = readFileSync(join(ROOT, survivor!), "utf8");
+    const cut = text.indexOf("\n", text.indexOf("---[ end trace")) + 1;
+    // First the report, then an unrelated line closes it; the input stays open.
+    const child = spawn(process.execPath, [BIN, "--format", "ndjson", "-"], { cwd: ROOT });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stdin.write(text.slice(0, cut) + "[  999.000000] unrelated line\n");
+    const deadline = Date.now() + 15_000;
+    while (!out.includes("\n") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const sawEarly = out.includes("lkdtm_ACCESS_NULL");
+    child.stdin.end();
+    await new Promise((r) => child.on("close", r));
+    expect(sawEarly).toBe(true);
+  });
+});
