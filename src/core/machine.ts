@@ -272,6 +272,7 @@ export class IncidentMachine {
   }
 
   private emitFinished(o: OpenIncident): void {
+    if (o.format.requireStack && !o.hasFrames() && o.ip === null) return; // informational "WARNING: ..." line
     const inc = o.finish(this.sourceName, this.boot);
     if (o.header.time !== null) {
       const key = `${o.header.time}\u0000${o.headerText}\u0000${o.startLine === o.header.line ? "" : "c"}`;

@@ -15,6 +15,7 @@ export interface GrammarFormatSource {
   guilty?: string[];
   skip?: string[];
   noStack?: boolean;
+  requireStack?: boolean;
   corrupted?: string;
   extractor?: "stall" | "hang";
   sanitize?: boolean;
@@ -57,6 +58,7 @@ export interface CompiledFormat {
   guilty: string[];
   skip: string[];
   noStack: boolean;
+  requireStack: boolean;
   corrupted: string | null;
   extractor: "stall" | "hang" | null;
   sanitize: boolean;
@@ -235,6 +237,7 @@ export function compileGrammar(src: GrammarSource): CompiledGrammar {
         guilty: f.guilty ?? ["ip", "stack"],
         skip: f.skip ?? [],
         noStack: f.noStack === true,
+        requireStack: f.requireStack === true,
         corrupted: f.corrupted ?? null,
         extractor: f.extractor ?? null,
         sanitize: f.sanitize === true,
@@ -278,10 +281,12 @@ export interface HeaderMatch {
  * The kind and format a line (record text) starts, trying the most specific
  * header literal first; null when the line starts no incident.
  */
-export function matchHeader(g: CompiledGrammar, t: string): HeaderMatch | null {
+export function matchHeader(g: CompiledGrammar, line: string): HeaderMatch | null {
   const pf = g.prefilter;
   pf.lastIndex = 0;
-  if (!pf.test(t)) return null;
+  if (!pf.test(line)) return null;
+  // Some consoles indent report lines by a space or two ("[ C4]  BUG: KCSAN: ...").
+  const t = line.charCodeAt(0) === 32 ? line.trimStart() : line;
   const tried = new Set<CompiledKind>();
   for (const { literal, kinds } of g.literals) {
     if (!t.includes(literal)) continue;
