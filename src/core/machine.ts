@@ -181,6 +181,12 @@ export class IncidentMachine {
     }
 
     const hdr = this.matchHeader(t);
+    // CONFIG_PRINTK_CALLER: another task's lines interleaved with this report
+    // are not part of it (interrupt-context lines may be: NMI backtraces).
+    const hc = o.header.caller;
+    if (!hdr && hc !== null && rec.caller !== null && rec.caller !== hc && hc.charCodeAt(0) === 84 && rec.caller.charCodeAt(0) === 84 && !o.crossCpu) {
+      return;
+    }
     if (hdr) {
       if (hdr.kind.panic) {
         o.add(rec);

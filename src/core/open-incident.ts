@@ -90,6 +90,8 @@ export class OpenIncident {
   sawEndTrace = false;
   /** Timestamp of the last line added. */
   lastTime: number | null = null;
+  /** The report dumps other CPUs' stacks ("Sending NMI from CPU"): other callers' lines belong to it. */
+  crossCpu = false;
   private nextSecondary: string | null = null;
 
   constructor(
@@ -193,8 +195,10 @@ export class OpenIncident {
       this.nextSecondary = t.replace(/^rcu: /, "").replace(/:$/, "");
       return false;
     }
+    if (!this.crossCpu && t.startsWith("Sending NMI from CPU")) this.crossCpu = true;
     m = a.nmiBacktrace.exec(t);
     if (m) {
+      this.crossCpu = true;
       this.startStack(`NMI backtrace for cpu ${m.groups?.["cpu"] ?? "?"}`, true);
       return false;
     }

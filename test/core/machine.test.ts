@@ -1,0 +1,197 @@
+/**
+ * The state machine on small SYNTHETIC logs: each is a real report's shape cut
+ * down to the lines a behaviour depends on (real logs are in corpora/).
+ */
+import { describe, expect, it } from "vitest";
+import { analyzeText, createAnalyzer, type Incident } from "../../src/index.js";
+
+const ts = (s: number) => `[${s.toFixed(6).padStart(12)}]`;
+const log = (lines: [number, string][]) => lines.map(([t, l]) => `${ts(t)} ${l}`).join("\n") + "\n";
+
+const oops = (t: number, fn = "lkdtm_ACCESS_NULL"): [number, string][] => [
+  [t, "BUG: kernel NULL pointer dereference, address: 0000000000000000"],
+  [t, "#PF: supervisor read access in kernel mode"],
+  [t, "#PF: error_code(0x0000) - not-present page"],
+  [t, "Oops: 0000 [#1] PREEMPT SMP NOPTI"],
+  [t, "CPU: 1 PID: 98 Comm: sh Tainted: G           OE      6.1.0-56-amd64 #1  Debian 6.1.192-2"],
+  [t, `RIP: 0010:${fn}+0x14/0x53 [lkdtm]`],
+  [t, "Call Trace:"],
+  [t, " <TASK>"],
+  [t, " direct_entry.cold+0x18/0x24 [lkdtm]"],
+  [t, " ? exit_to_user_mode_prepare+0x44/0x240"],
+  [t, " entry_SYSCALL_64_after_hwframe+0x6e/0xd8"],
+  [t, " </TASK>"],
+  [t, "Modules linked in: lkdtm(OE) aaa bbb(E)"],
+  [t, "CR2: 0000000000000000"],
+  [t, "---[ end trace 0000000000000000 ]---"],
+  [t, `RIP: 0010:${fn}+0x14/0x53 [lkdtm]`],
+];
+
+describe("incident machine (synthetic logs)", () => {
+  it("joins the die line into the fault report and decodes it", () => {
+    const { incidents } = analyzeText(log(oops(4.3)));
+    expect(incidents).toHaveLength(1);
+    const i = incidents[0]!;
+    expect(i.title).toBe("BUG: unable to handle kernel NULL pointer dereference in lkdtm_ACCESS_NULL");
+    expect(i.oops).toEqual({ code: "0000", counter: 1, flags: ["PREEMPT", "SMP", "NOPTI"], message: "Oops" });
+    expect(i.fault?.summary).toBe("read from a not-present page in kernel mode at 0x0");
+    expect(i.frames.map((f) => [f.function, f.reliable, f.context])).toEqual([
+      ["direct_entry.cold", true, "task"],
+      ["exit_to_user_mode_prepare", false, "task"],
+      ["entry_SYSCALL_64_after_hwframe", true, "task"],
+    ]);
+    expect(i.modules).toEqual(["lkdtm", "aaa", "bbb"]);
+    expect(i.fatal).toBe(false);
+  });
+
+  it("a panic right after the report makes it fatal instead of a second incident", () => {
+    const { incidents } = analyzeText(log([...oops(4.3), [4.4, "Kernel panic - not syncing: Fatal exception"], [4.4, "Kernel Offset: 0x16000000 from 0xffffffff81000000 (relocation range: 0xffffffff80000000-0xffffffffbfffffff)"], [4.4, "---[ end Kernel panic - not syncing: Fatal exception ]---"]]));
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]!.fatal).toBe(true);
+    expect(incidents[0]!.panic).toEqual({ message: "Fatal exception" });
+    expect(incidents[0]!.kaslrOffset).toBe("0x16000000");
+  });
+
+  it("a consequence panic joins the report even after unrelated lines; another panic does not", () => {
+    const stall: [number, string][] = [
+      [3.7, "rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:"],
+      [3.7, "Sending NMI from CPU 0 to CPUs 1:"],
+      [3.7, "NMI backtrace for cpu 1"],
+      [3.7, "RIP: 0010:lkdtm_HARDLOCKUP+0x10/0x20 [lkdtm]"],
+      [3.7, "Call Trace:"],
+      [3.7, " <TASK>"],
+      [3.7, " lkdtm_do_action+0x16/0x30 [lkdtm]"],
+      [3.7, " full_proxy_write+0x53/0x80"],
+      [3.7, " vfs_write+0xc7/0x3f0"],
+      [3.7, " </TASK>"],
+      [3.8, "INFO: NMI handler (nmi_cpu_backtrace_handler) took too long to run: 12.861 msecs"],
+    ];
+    const joined = analyzeText(log([...stall, [13.7, "Kernel panic - not syncing: RCU Stall"]]));
+    expect(joined.incidents.map((i) => [i.title, i.fatal])).toEqual([["INFO: rcu detected stall in full_proxy_write", true]]);
+    const separate = analyzeText(log([...stall, [13.7, "Kernel panic - not syncing: sysrq triggered crash"]]));
+    expect(separate.incidents.map((i) => [i.title, i.fatal])).toEqual([
+      ["INFO: rcu detected stall in full_proxy_write", false],
+      ["kernel panic: sysrq triggered crash", true],
+    ]);
+  });
+
+  it("a report printed twice (console, then a dmesg replay) is reported once", () => {
+    const text = log([[1, "Linux version 6.1.0-56-amd64 (x) #1 SMP"], ...oops(4.3), [5, "unrelated"], [0, "Linux version 6.1.0-56-amd64 (x) #1 SMP"], ...oops(4.3), [5, "unrelated"]]);
+    const { incidents, diagnostics } = analyzeText(text);
+    expect(incidents).toHaveLength(1);
+    expect(diagnostics.map((d) => d.code)).toContain("duplicate-incident");
+  });
+
+  it("the same report at another time is a second incident", () => {
+    const { incidents } = analyzeText(log([...oops(4.3), [5, "unrelated"], ...oops(9.1)]));
+    expect(incidents).toHaveLength(2);
+    expect(incidents[0]!.fingerprint).toBe(incidents[1]!.fingerprint);
+  });
+
+  it("keeps the WARN message printed between 'cut here' and the WARNING line", () => {
+    const { incidents } = analyzeText(log([
+      [2, "------------[ cut here ]------------"],
+      [2, "Warning message trigger count: 1"],
+      [2, "WARNING: CPU: 1 PID: 98 at drivers/misc/lkdtm/bugs.c:97 lkdtm_WARNING_MESSAGE+0x1b/0x30 [lkdtm]"],
+      [2, "RIP: 0010:lkdtm_WARNING_MESSAGE+0x1b/0x30 [lkdtm]"],
+      [2, "Call Trace:"],
+      [2, " <TASK>"],
+      [2, " direct_entry.cold+0x18/0x24 [lkdtm]"],
+      [2, " </TASK>"],
+      [2, "---[ end trace 0000000000000000 ]---"],
+    ]));
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]!.title).toBe("WARNING in lkdtm_WARNING_MESSAGE");
+    expect(incidents[0]!.details["message"]).toBe("Warning message trigger count: 1");
+    expect(incidents[0]!.location).toEqual({ file: "drivers/misc/lkdtm/bugs.c", line: 97 });
+    expect(incidents[0]!.text[0]).toContain("cut here");
+  });
+
+  it("list corruption followed by BUG() is one incident", () => {
+    const { incidents } = analyzeText(log([
+      [3, "list_del corruption. next->prev should be ffffcf1b003fba20, but was 0000000000000000. (next=ffffcf1b003fba48)"],
+      [3, "------------[ cut here ]------------"],
+      [3, "kernel BUG at lib/list_debug.c:62!"],
+      [3, "invalid opcode: 0000 [#1] PREEMPT SMP NOPTI"],
+      [3, "RIP: 0010:__list_del_entry_valid.cold+0x12/0x47"],
+      [3, "Call Trace:"],
+      [3, " <TASK>"],
+      [3, " lkdtm_CORRUPT_LIST_DEL+0x6a/0xd0 [lkdtm]"],
+      [3, " </TASK>"],
+    ]));
+    expect(incidents.map((i) => [i.title, i.kind, i.oops?.message])).toEqual([["BUG: corrupted list in lkdtm_CORRUPT_LIST_DEL", "list-corruption", "invalid opcode"]]);
+  });
+
+  it("ignores other tasks' lines interleaved by CONFIG_PRINTK_CALLER", () => {
+    const text = [
+      "[   10.000001][ T100] WARNING: CPU: 0 PID: 100 at kernel/foo.c:1 foo_func+0x1/0x2",
+      "[   10.000002][ T100] RIP: 0010:foo_func+0x1/0x2",
+      "[   10.000003][ T200] bar: some chatter from another task",
+      "[   10.000004][ T100] Call Trace:",
+      "[   10.000005][ T100]  <TASK>",
+      "[   10.000006][ T200] more chatter",
+      "[   10.000007][ T100]  caller_func+0x10/0x20",
+      "[   10.000008][ T100]  </TASK>",
+      "",
+    ].join("\n");
+    const { incidents } = analyzeText(text);
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]!.text.some((l) => l.includes("chatter"))).toBe(false);
+    expect(incidents[0]!.frames.map((f) => f.function)).toEqual(["caller_func"]);
+  });
+
+  it("reads pre-5.x frames and a wrapped module list", () => {
+    const { incidents } = analyzeText(log([
+      [1, "kernel BUG at mm/slub.c:3870!"],
+      [1, "invalid opcode: 0000 [#1] SMP"],
+      [1, "Modules linked in: aaa(O) bbb ccc"],
+      [1, " ddd eee [last unloaded: fff]"],
+      [1, "CPU: 0 PID: 1 Comm: init Not tainted 4.4.0 #1"],
+      [1, "RIP: 0010:[<ffffffff811a2c3d>]  [<ffffffff811a2c3d>] foo_bug_site+0x1ed/0x220"],
+      [1, "Call Trace:"],
+      [1, " [<ffffffff81234567>] ? something_else+0x1/0x2"],
+      [1, " [<ffffffff81234568>] real_caller+0x11/0x22"],
+      [1, "Code: 00 00"],
+    ]));
+    const i = incidents[0]!;
+    expect(i.modules).toEqual(["aaa", "bbb", "ccc", "ddd", "eee"]);
+    expect(i.details["lastUnloaded"]).toBe("fff");
+    expect(i.ip?.function).toBe("foo_bug_site");
+    expect(i.frames.map((f) => [f.function, f.reliable, f.address])).toEqual([
+      ["something_else", false, "ffffffff81234567"],
+      ["real_caller", true, "ffffffff81234568"],
+    ]);
+    expect(i.title).toBe("kernel BUG in foo_bug_site");
+    expect(i.kernel).toMatchObject({ release: "4.4.0", tainted: false });
+  });
+
+  it("a report cut off by the end of input is flagged, not dropped", () => {
+    const { incidents, diagnostics } = analyzeText(log(oops(4.3).slice(0, 6)));
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]!.corrupted).toBe(true);
+    expect(incidents[0]!.corruptedReason).toBe("truncated");
+    expect(diagnostics.map((d) => d.code)).toContain("truncated-incident");
+  });
+
+  it("reports dropped printk messages", () => {
+    const { diagnostics } = analyzeText("** 12 printk messages dropped **\n");
+    expect(diagnostics.map((d) => [d.code, d.line])).toEqual([["printk-dropped", 1]]);
+  });
+
+  it("flush() emits a closed report that waits for a possible panic", () => {
+    const got: Incident[] = [];
+    const a = createAnalyzer({}, (i) => got.push(i), () => {});
+    a.push(log([...oops(4.3), [5, "unrelated"]]));
+    expect(got).toHaveLength(0);
+    a.flush();
+    expect(got).toHaveLength(1);
+    a.end();
+    expect(got).toHaveLength(1);
+  });
+
+  it("CRLF and ANSI escapes do not change the result", () => {
+    const plain = analyzeText(log(oops(4.3))).incidents;
+    const crlf = analyzeText("\x1bc\x1b[?7l" + log(oops(4.3)).replace(/\n/g, "\r\n")).incidents;
+    expect(crlf.map((i) => [i.title, i.guilty, i.frames.length])).toEqual(plain.map((i) => [i.title, i.guilty, i.frames.length]));
+  });
+});
