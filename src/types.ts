@@ -90,6 +90,26 @@ export interface PageFaultInfo {
   esr?: { value: string; class: string; summary: string };
 }
 
+export interface OomInfo {
+  invoker: { comm: string | null; pid: number | null };
+  gfpMask: string | null;
+  gfpFlags: string[];
+  order: number | null;
+  oomScoreAdj: number | null;
+  constraint: string | null;
+  victim: {
+    pid: number;
+    comm: string;
+    totalVmKb: number | null;
+    anonRssKb: number | null;
+    fileRssKb: number | null;
+    shmemRssKb: number | null;
+    pgtablesKb: number | null;
+    uid: number | null;
+    oomScoreAdj: number | null;
+  } | null;
+}
+
 export interface TaintFlagInfo {
   letter: string;
   bit: number | null;
@@ -118,6 +138,8 @@ export interface Incident {
   panic: { message: string } | null;
   oops: { code: string | null; counter: number | null; flags: string[]; message: string | null } | null;
   fault: PageFaultInfo | null;
+  /** OOM kills: who asked for memory, what was killed and how much it held. */
+  oom: OomInfo | null;
   task: { pid: number | null; comm: string | null; cpu: number | null };
   kernel: {
     release: string | null;

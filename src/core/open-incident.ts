@@ -566,6 +566,7 @@ export class OpenIncident {
       panic: this.panicMessage !== null ? { message: this.panicMessage } : null,
       oops: this.die ? { code: this.die.code, counter: this.die.counter, flags: this.die.flags, message: this.die.message } : null,
       fault,
+      oom: this.format.kind === "oom-kill" ? oomOf(caps, this.taskWithFallback(caps)) : null,
       task: this.taskWithFallback(caps),
       kernel: {
         release: this.release ?? boot.release,
@@ -644,6 +645,35 @@ export class OpenIncident {
     if (esr) out.esr = esr;
     return out;
   }
+}
+
+function num(v: string | undefined): number | null {
+  return v === undefined ? null : Number(v);
+}
+
+function oomOf(caps: Record<string, string>, task: Incident["task"]): NonNullable<Incident["oom"]> {
+  return {
+    invoker: { comm: caps["comm"] ?? task.comm, pid: task.comm === (caps["comm"] ?? task.comm) ? task.pid : null },
+    gfpMask: caps["gfpMask"] ?? null,
+    gfpFlags: caps["gfpFlags"] ? caps["gfpFlags"].split("|").filter(Boolean) : [],
+    order: num(caps["order"]),
+    oomScoreAdj: num(caps["oomScoreAdj"]),
+    constraint: caps["constraint"] ?? null,
+    victim:
+      caps["victimPid"] !== undefined && caps["victim"] !== undefined
+        ? {
+            pid: Number(caps["victimPid"]),
+            comm: caps["victim"],
+            totalVmKb: num(caps["totalVmKb"]),
+            anonRssKb: num(caps["anonRssKb"]),
+            fileRssKb: num(caps["fileRssKb"]),
+            shmemRssKb: num(caps["shmemRssKb"]),
+            pgtablesKb: num(caps["pgtablesKb"]),
+            uid: num(caps["uid"]),
+            oomScoreAdj: num(caps["victimOomScoreAdj"]),
+          }
+        : null,
+  };
 }
 
 /** 0000000000000000 → 0x0, ffffffffc0361140 → 0xffffffffc0361140 */

@@ -58,6 +58,12 @@ export function describe(i: Incident): [string, string][] {
     if (parts.length) rows.push(["fault", parts.join(" ")]);
     if (i.fault.esr) rows.push(["ESR", `${i.fault.esr.value}: ${i.fault.esr.class}; ${i.fault.esr.summary}`]);
   }
+  if (i.oom) {
+    const v = i.oom.victim;
+    if (v) rows.push(["killed", `${v.comm} (pid ${v.pid}): ${v.totalVmKb ?? "?"} kB virtual, ${v.anonRssKb ?? "?"} kB anonymous + ${v.fileRssKb ?? "?"} kB file + ${v.shmemRssKb ?? "?"} kB shmem resident`]);
+    else rows.push(["killed", "nobody (the kernel panicked instead)"]);
+    rows.push(["allocation", `by ${i.oom.invoker.comm ?? "?"}: order ${i.oom.order ?? "?"}, gfp ${i.oom.gfpMask ?? "?"}${i.oom.gfpFlags.length ? ` (${i.oom.gfpFlags.join("|")})` : ""}${i.oom.constraint ? `, ${i.oom.constraint}` : ""}`]);
+  }
   if (i.location) rows.push(["location", `${i.location.file}:${i.location.line}`]);
   if (i.ip) rows.push(["ip", frameText(i.ip)]);
   rows.push(["guilty", i.guilty ?? "(none found)"]);

@@ -1,0 +1,45 @@
+# shellcheck shell=bash
+# Shared settings and helpers for the kpanic corpus generator (sourced, not run).
+set -euo pipefail
+
+GEN_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CORPORA_DIR="$(cd "$GEN_DIR/.." && pwd)"
+CACHE="${KPANIC_CORPORA_CACHE:-$GEN_DIR/.cache}"
+WORK="${KPANIC_CORPORA_WORK:-$GEN_DIR/.work}"
+JOBS="${JOBS:-2}"
+
+# Kernel ABI to use. The default is the one the committed corpus was made with;
+# set KPANIC_KERNEL_ABI=latest to follow whatever `linux-image-amd64` depends on.
+KERNEL_ABI="${KPANIC_KERNEL_ABI:-6.1.0-56}"
+KERNEL_SERIES="6.1"
+
+# Packages the generator installs on the host (Debian bookworm).
+HOST_PACKAGES=(qemu-system-x86 qemu-system-arm busybox-static kexec-tools makedumpfile
+  e2fsprogs gcc make bc kmod cpio gzip xz-utils file libc6-dev socat coreutils
+  gcc-12-aarch64-linux-gnu binutils-aarch64-linux-gnu)
+
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+ensure_host_packages() {
+  local missing=() p
+  for p in "${HOST_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "apt-get install ${missing[*]}"
+  [ -n "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -print -quit 2>/dev/null)" ] || apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+# resolve_abi: prints the kernel ABI (e.g. 6.1.0-56)
+resolve_abi() {
+  if [ "$KERNEL_ABI" = latest ]; then
+    apt-cache depends linux-image-amd64 | sed -n 's/.*Depends: linux-image-\([0-9.]*-[0-9]*\)-amd64.*/\1/p' | head -1
+  else
+    echo "$KERNEL_ABI"
+  fi
+}
+
+# sha256 helper
+sha() { sha256sum "$1" | cut -d' ' -f1; }

@@ -1,0 +1,119 @@
+#!/bin/bash
+# run-case.sh ARCH NAME : boot one case of cases.tsv under QEMU (TCG) and write
+#   corpora/<arch>/<family>/<name>.log        the whole serial console, byte-exact
+#   corpora/<arch>/<family>/<name>.dmesg      (survivors) bytes between the dmesg marker lines
+#   corpora/<arch>/<family>/<name>.meta.json  provenance
+# Assumes fetch/build steps are done (run.sh does them).
+source "$(dirname "$0")/common.sh"
+ARCH="${1:?arch}" NAME="${2:?case}"
+ROW="$(awk -F'\t' -v a="$ARCH" -v n="$NAME" '!/^#/ && $1==n && $2==a' "$GEN_DIR/cases.tsv")"
+[ -n "$ROW" ] || die "no case $ARCH/$NAME in cases.tsv"
+IFS=$'\t' read -r _ _ FAMILY FL TRIGGER TIMEOUT EXPECT EXTRAS <<<"$ROW"
+[ "$EXTRAS" = - ] && EXTRAS=""
+
+REPO="$(cd "$CORPORA_DIR/.." && pwd)"
+cd "$REPO"
+rel() { realpath --relative-to="$REPO" "$1"; }
+R="$CACHE/$ARCH/$FL/root"
+KREL="$(cat "$R/.krel")"
+KERNEL="$(rel "$R/boot/vmlinuz-$KREL")"
+INITRD="$(rel "$CACHE/$ARCH/initrd-$FL.cpio.gz")"
+
+case "$ARCH" in
+  x86_64) QEMU=(qemu-system-x86_64 -cpu max,la57=off); CONSOLE=ttyS0 ;;
+  arm64)  QEMU=(qemu-system-aarch64 -M virt -cpu cortex-a57); CONSOLE=ttyAMA0 ;;
+esac
+QEMU+=(-nographic -no-reboot -nic none -m 512M -smp 2 -kernel "$KERNEL")
+[ "$TRIGGER" = no-initrd ] || QEMU+=(-initrd "$INITRD")
+CMDLINE="console=$CONSOLE,115200 loglevel=7 printk.time=1 panic=0"
+[ "$TRIGGER" = no-initrd ] || CMDLINE+=" lab.crash=$TRIGGER"
+[ -n "$EXTRAS" ] && CMDLINE+=" $EXTRAS"
+MONDIR=""
+if [ "$TRIGGER" = nmi ]; then
+  MONDIR="$(mktemp -d /tmp/kpanic-mon.XXXXXX)"
+  QEMU+=(-monitor "unix:$MONDIR/mon.sock,server,nowait")
+fi
+QEMU+=(-append "$CMDLINE")
+
+quote() {	# argv -> one shell-quoted string
+  local out="" a
+  for a in "$@"; do
+    if [[ "$a" =~ ^[A-Za-z0-9_./:=,+@%-]+$ ]]; then out+=" $a"; else out+=" '${a//\'/\'\\\'\'}'"; fi
+  done
+  printf '%s' "${out# }"
+}
+jstr() {	# JSON string
+  local s="$1"
+  s="${s//\\/\\\\}"; s="${s//\"/\\\"}"; s="${s//$'\t'/\\t}"
+  printf '"%s"' "$s"
+}
+
+T="$WORK/runs/$ARCH/$NAME"
+rm -rf "$T"; mkdir -p "$T"
+LOGF="$T/$NAME.log"
+DATE="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+t0=$(date +%s%N)
+: > "$LOGF"
+"${QEMU[@]}" </dev/null >"$LOGF" 2>"$T/qemu-stderr" &
+QPID=$!
+END="" NMI_SENT=0
+deadline=$(( $(date +%s) + TIMEOUT ))
+while kill -0 "$QPID" 2>/dev/null; do
+  if grep -aqF -- '---[ end Kernel panic' "$LOGF"; then
+    sleep 1; kill "$QPID" 2>/dev/null; END=panic-hang; break
+  fi
+  if [ -n "$MONDIR" ] && [ $NMI_SENT = 0 ] && grep -aqF '=====LAB-NMI-REQUEST=====' "$LOGF"; then
+    echo nmi | socat - "UNIX-CONNECT:$MONDIR/mon.sock" >/dev/null 2>&1 || true
+    NMI_SENT=1
+  fi
+  if [ "$(date +%s)" -ge $deadline ]; then
+    kill "$QPID" 2>/dev/null; END=timeout; break
+  fi
+  sleep 0.2
+done
+wait "$QPID" 2>/dev/null || true
+t1=$(date +%s%N)
+WALL="$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) / 1e9}')"
+if [ -z "$END" ]; then
+  if grep -aqF 'reboot: Power down' "$LOGF"; then END=poweroff; else END=exit; fi
+fi
+[ -n "$MONDIR" ] && rm -rf "$MONDIR"
+
+# dmesg printed by /init between the marker lines: cut those bytes out, nothing converted
+m="$(LC_ALL=C grep -abo '=====LAB-DMESG-BEGIN=====.*' "$LOGF" | head -1 || true)"
+e="$(LC_ALL=C grep -abo '=====LAB-DMESG-END=====' "$LOGF" | head -1 | cut -d: -f1 || true)"
+if [ -n "$m" ] && [ -n "$e" ]; then
+  # from just after the BEGIN marker line (its \r\n included) up to the END marker
+  b="${m%%:*}" txt="${m#*:}"
+  s=$(LC_ALL=C; echo $((b + ${#txt} + 1)))
+  [ "$e" -gt "$s" ] && tail -c +$((s + 1)) "$LOGF" | head -c $((e - s)) > "$T/$NAME.dmesg"
+fi
+
+cat > "$T/$NAME.meta.json" <<JSON
+{
+  "arch": $(jstr "$ARCH"),
+  "case": $(jstr "$NAME"),
+  "family": $(jstr "$FAMILY"),
+  "kernelPackage": $(jstr "$(cat "$R/.package")"),
+  "kernelVersion": $(jstr "$(cat "$R/.version")"),
+  "kernelRelease": $(jstr "$KREL"),
+  "flavour": $(jstr "$FL"),
+  "qemuCommand": $(jstr "$(quote "${QEMU[@]}")"),
+  "kernelCommandLine": $(jstr "$CMDLINE"),
+  "date": $(jstr "$DATE"),
+  "end": $(jstr "$END"),
+  "wallSeconds": $WALL,
+  "timeoutSeconds": $TIMEOUT,
+  "trigger": $(jstr "$TRIGGER"),
+  "expect": $(jstr "$EXPECT"),
+  "dmesgFile": $( [ -f "$T/$NAME.dmesg" ] && jstr "$NAME.dmesg" || echo null)
+}
+JSON
+
+DEST="$CORPORA_DIR/$ARCH/$FAMILY"
+mkdir -p "$DEST"
+rm -f "$CORPORA_DIR/$ARCH"/*/"$NAME".{log,dmesg,meta.json}
+mv "$T/$NAME".* "$DEST/"
+ok=yes
+if [ "$EXPECT" != - ] && ! grep -aqE -- "$EXPECT" "$DEST/$NAME.log"; then ok=NO; fi
+log "$ARCH/$FAMILY/$NAME: end=$END wall=${WALL}s bytes=$(stat -c %s "$DEST/$NAME.log") expect=$ok"
