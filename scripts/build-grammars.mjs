@@ -26,6 +26,7 @@ export function loadGrammarSources() {
     fragments: read(join(g, "fragments.yaml")).fragments,
     anatomy: read(join(g, "anatomy.yaml")).anatomy,
     skip: read(join(g, "skip.yaml")).skip,
+    prefilter: read(join(g, "prefilter.yaml")).prefilter,
     kinds,
   };
 }

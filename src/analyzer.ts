@@ -5,15 +5,14 @@
  */
 import { builtinGrammar, type CompiledGrammar } from "./grammar/compile.js";
 import { LineFramer, type FramedBlock } from "./records/framer.js";
-import { normalizeLine } from "./records/normalize.js";
 import { Scanner } from "./core/scanner.js";
-import type { Diagnostic, Incident, LogRecord } from "./types.js";
+import type { Diagnostic, Incident } from "./types.js";
 
 export interface AnalyzerOptions {
   /** Name reported in `incident.source.name` (a path, or "-" for stdin). */
   sourceName?: string;
   grammar?: CompiledGrammar;
-  /** Longest line kept, in bytes (default 64 KiB). */
+  /** Longer lines are analysed up to this many characters, with a diagnostic (default 65536). */
   maxLineLength?: number;
   /** Raw lines kept in an incident's `text` (default 5000). */
   maxIncidentLines?: number;
@@ -40,33 +39,16 @@ export function createAnalyzer(
   const grammar = opts.grammar ?? builtinGrammar();
   const maxLine = opts.maxLineLength ?? 65536;
   const framer = new LineFramer({ maxLineLength: maxLine });
-  let invalidReported = 0;
-  let truncReported = 0;
   let firstBlock = true;
   let sawAny = false;
-  const normalize = (raw: string, line: number): LogRecord => {
-    if (raw.length > maxLine) {
-      if (truncReported++ < 5) {
-        onDiagnostic({ code: "line-too-long", severity: "warning", message: `line ${line} is longer than ${maxLine} bytes; only its start is analysed`, source: sourceName, line });
-      }
-      return normalizeLine(raw.slice(0, maxLine), line);
-    }
-    return normalizeLine(raw, line);
-  };
   const scanner = new Scanner({
     grammar,
     sourceName,
     emit: onIncident,
     diagnose: onDiagnostic,
-    normalize,
+    maxLineLength: maxLine,
     ...(opts.maxIncidentLines !== undefined ? { maxIncidentLines: opts.maxIncidentLines } : {}),
   });
-
-  const lineAt = (text: string, idx: number): number => {
-    let n = scanner.line + 1;
-    for (let i = text.indexOf("\n"); i >= 0 && i < idx; i = text.indexOf("\n", i + 1)) n++;
-    return n;
-  };
 
   const feed = (b: FramedBlock): void => {
     if (b.text.length === 0) return;
@@ -82,21 +64,7 @@ export function createAnalyzer(
         });
       }
     }
-    if (b.invalidUtf8At.length && invalidReported < 5) {
-      for (const i of b.invalidUtf8At) {
-        if (invalidReported++ >= 5) break;
-        const line = lineAt(b.text, i);
-        onDiagnostic({ code: "invalid-utf8", severity: "info", message: `line ${line} has bytes that are not valid UTF-8; shown as U+FFFD`, source: sourceName, line });
-      }
-    }
-    if (b.truncatedAt.length && truncReported < 5) {
-      for (const i of b.truncatedAt) {
-        if (truncReported++ >= 5) break;
-        const line = lineAt(b.text, i);
-        onDiagnostic({ code: "line-too-long", severity: "warning", message: `line ${line} is longer than ${maxLine} bytes; only its start is analysed`, source: sourceName, line });
-      }
-    }
-    scanner.pushBlock(b.text);
+    scanner.pushBlock(b.text, b.invalidUtf8At);
   };
 
   return {

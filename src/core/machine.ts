@@ -12,6 +12,7 @@
 import { matchHeader, type CompiledGrammar, type CompiledKind, type HeaderMatch } from "../grammar/compile.js";
 import type { Diagnostic, Incident, LogRecord } from "../types.js";
 import { OpenIncident, type BootContext } from "./open-incident.js";
+import { fnv1a64 } from "./hash.js";
 
 export interface MachineOptions {
   grammar: CompiledGrammar;
@@ -281,7 +282,8 @@ export class IncidentMachine {
     if (o.format.requireStack && !o.hasFrames() && o.ip === null) return; // informational "WARNING: ..." line
     const inc = o.finish(this.sourceName, this.boot);
     if (o.header.time !== null) {
-      const key = `${o.header.time}\u0000${o.headerText}\u0000${o.startLine === o.header.line ? "" : "c"}`;
+      // A hash, not the text: a stored slice would keep its whole input block alive.
+      const key = fnv1a64(`${o.header.time}\u0000${o.headerText}`);
       if (this.seen.has(key)) {
         this.diagnose({
           code: "duplicate-incident",

@@ -29,6 +29,7 @@ export interface GrammarKindSource {
   headers: string[];
   suppress?: string[];
   precursor?: boolean;
+  leadIn?: boolean;
   die?: boolean;
   joins?: string[];
   body?: "stack" | "until-end";
@@ -44,6 +45,7 @@ export interface GrammarSource {
   fragments: Record<string, string>;
   anatomy: Record<string, string | string[]>;
   skip: string[];
+  prefilter: string[][];
   kinds: GrammarKindSource[];
 }
 
@@ -72,6 +74,7 @@ export interface CompiledKind {
   headers: string[];
   suppress: RegExp[];
   precursor: boolean;
+  leadIn: boolean;
   die: boolean;
   joins: Set<string>;
   untilEnd: boolean;
@@ -127,8 +130,10 @@ export interface CompiledGrammar {
   skip: string[];
   /** Every header literal with the kinds it can start, longest literal first. */
   literals: { literal: string; kinds: CompiledKind[] }[];
-  /** One combined, global search over every header and context literal. */
+  /** Does a line contain any header or context literal? (dispatch on candidate lines) */
   prefilter: RegExp;
+  /** The fast search over whole blocks: each a global alternation of a few rare literals. */
+  anchors: RegExp[];
   /** Every compiled pattern with where it came from (for the ReDoS test). */
   patterns: { where: string; re: RegExp }[];
 }
@@ -220,6 +225,7 @@ export function compileGrammar(src: GrammarSource): CompiledGrammar {
       headers: k.headers,
       suppress: (k.suppress ?? []).map((p, i) => re(p, `${where}.suppress[${i}]`)),
       precursor: k.precursor === true,
+      leadIn: k.leadIn === true || k.precursor === true,
       die: k.die === true,
       joins: new Set(k.joins ?? []),
       untilEnd: k.body === "until-end",
@@ -267,8 +273,13 @@ export function compileGrammar(src: GrammarSource): CompiledGrammar {
   all.sort((x, y) => y.length - x.length);
   const prefilter = new RegExp([...new Set(all)].map(escapeLiteral).join("|"), "g");
   patterns.push({ where: "prefilter", re: prefilter });
+  const anchors = src.prefilter.map((group, i) => {
+    const r = new RegExp(group.map(escapeLiteral).join("|"), "g");
+    patterns.push({ where: `prefilter[${i}]`, re: r });
+    return r;
+  });
 
-  return { kinds, byId, anatomy, skip: src.skip, literals, prefilter, patterns };
+  return { kinds, byId, anatomy, skip: src.skip, literals, prefilter, anchors, patterns };
 }
 
 export interface HeaderMatch {

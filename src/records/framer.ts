@@ -1,26 +1,30 @@
 /**
  * Byte chunks → blocks of complete lines. Keeps the unfinished tail of a
- * chunk as bytes (so a UTF-8 character split across chunks survives), caps
- * line length (a 100 MB line costs at most `maxLineLength` bytes of memory),
- * and reports invalid UTF-8 instead of hiding it.
+ * chunk as bytes (so a UTF-8 character split across chunks survives) and
+ * bounds memory on endless lines: an unfinished line longer than
+ * 3 × `maxLineLength` bytes is cut there and the rest dropped, so a 100 MB
+ * line costs at most that much. (The analysis cap itself, `maxLineLength`
+ * characters with a diagnostic, is applied by the scanner to every line,
+ * whichever way the input was chunked; 3 bytes per UTF-16 unit is UTF-8's
+ * worst case, so a line cut here is still over the analysis cap.)
  */
 import { isUtf8 } from "node:buffer";
 
 export interface FramedBlock {
   /** Complete lines, each ending in "\n". */
   text: string;
-  /** Char indices in `text` where undecodable bytes were replaced (at most a few). */
+  /** Char index of the first undecodable byte (shown as U+FFFD) of each of the block's first few lines that have one. */
   invalidUtf8At: number[];
-  /** Lines that were cut at the length cap: char index in `text` of each such line's end. */
-  truncatedAt: number[];
 }
 
 export interface FramerOptions {
-  /** Longest line kept, in bytes; the rest of a longer line is dropped. Default 64 KiB. */
+  /** The analysis cap in characters (default 65536); unfinished lines are cut at three times that in bytes. */
   maxLineLength?: number;
 }
 
-const EMPTY: FramedBlock = { text: "", invalidUtf8At: [], truncatedAt: [] };
+const EMPTY: FramedBlock = { text: "", invalidUtf8At: [] };
+/** Lines with invalid UTF-8 listed per block (diagnostics stop at five per source). */
+const MAX_INVALID_LINES = 5;
 
 export class LineFramer {
   private carry: Buffer | null = null;
@@ -28,7 +32,7 @@ export class LineFramer {
   private readonly max: number;
 
   constructor(opts: FramerOptions = {}) {
-    this.max = Math.max(256, opts.maxLineLength ?? 65536);
+    this.max = 3 * Math.max(256, opts.maxLineLength ?? 65536) + 3;
   }
 
   push(chunk: Uint8Array | string): FramedBlock {
@@ -54,8 +58,7 @@ export class LineFramer {
       this.carry = Buffer.from(rest); // copy: do not pin the whole chunk
     }
     if (!complete && !truncated) return EMPTY;
-    const out = complete ? decode(complete) : { text: "", invalidUtf8At: [] };
-    const block: FramedBlock = { text: out.text, invalidUtf8At: out.invalidUtf8At, truncatedAt: [] };
+    const block: FramedBlock = complete ? decode(complete) : { text: "", invalidUtf8At: [] };
     if (truncated) this.appendTruncated(block, truncated);
     return block;
   }
@@ -67,31 +70,38 @@ export class LineFramer {
     this.skipping = false;
     if (!c || c.length === 0) return EMPTY;
     const out = decode(c);
-    return { text: out.text + "\n", invalidUtf8At: out.invalidUtf8At, truncatedAt: [] };
+    return { text: out.text + "\n", invalidUtf8At: out.invalidUtf8At };
   }
 
   private appendTruncated(block: FramedBlock, bytes: Buffer): void {
-    // Do not cut a UTF-8 sequence in half.
-    let end = bytes.length;
-    let back = 0;
-    while (end > 0 && back < 3 && (bytes[end - 1]! & 0xc0) === 0x80) {
-      end--;
-      back++;
-    }
-    if (end > 0 && (bytes[end - 1]! & 0xc0) === 0xc0) end--;
-    else if (back > 0) end += back;
-    const d = decode(bytes.subarray(0, end));
+    const d = decode(bytes.subarray(0, charBoundary(bytes)));
     const base = block.text.length;
     block.text += d.text + "\n";
-    for (const i of d.invalidUtf8At) block.invalidUtf8At.push(base + i);
-    block.truncatedAt.push(block.text.length - 1);
+    for (const i of d.invalidUtf8At) if (block.invalidUtf8At.length < MAX_INVALID_LINES) block.invalidUtf8At.push(base + i);
   }
 }
 
-function decode(b: Buffer): { text: string; invalidUtf8At: number[] } {
+/** Length of the longest prefix of `b` that does not end inside a UTF-8 sequence. */
+export function charBoundary(b: Uint8Array): number {
+  const n = b.length;
+  // Find the start of the last sequence (at most 3 continuation bytes back).
+  let p = n - 1;
+  while (p >= 0 && n - p <= 4 && (b[p]! & 0xc0) === 0x80) p--;
+  if (p < 0 || n - p > 4) return n; // not UTF-8 anyway: keep the bytes as they are
+  const lead = b[p]!;
+  const len = lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return p + len <= n ? n : p;
+}
+
+function decode(b: Buffer): FramedBlock {
   if (isUtf8(b)) return { text: b.toString("utf8"), invalidUtf8At: [] };
   const text = b.toString("utf8");
   const at: number[] = [];
-  for (let i = text.indexOf("\uFFFD"); i >= 0 && at.length < 8; i = text.indexOf("\uFFFD", i + 1)) at.push(i);
+  for (let i = text.indexOf("\uFFFD"); i >= 0 && at.length < MAX_INVALID_LINES; ) {
+    at.push(i);
+    const nl = text.indexOf("\n", i);
+    if (nl < 0) break;
+    i = text.indexOf("\uFFFD", nl + 1);
+  }
   return { text, invalidUtf8At: at };
 }

@@ -77,3 +77,24 @@ describe("grammar", () => {
     expect(() => compileGrammar(bad)).toThrow(/unknown kind no-such-kind/);
   });
 });
+
+describe("prefilter", () => {
+  const g = builtinGrammar();
+  const hits = (line: string) =>
+    g.anchors.some((re) => {
+      re.lastIndex = 0;
+      return re.test(line);
+    });
+  for (const k of g.kinds) {
+    for (const f of k.formats) {
+      it(`${k.id}[${f.index}] example is found by the prefilter${k.leadIn ? " (or is a lead-in)" : ""}`, () => {
+        expect(hits(f.example) || k.leadIn).toBe(true);
+      });
+    }
+  }
+  it("does not fire on ordinary boot lines", () => {
+    for (const l of ["Linux agpgart interface v0.103", "ACPI: bus type PCI registered", "Freeing unused kernel image (initmem) memory: 2812K", "Run /init as init process"]) {
+      expect(hits(l), l).toBe(false);
+    }
+  });
+});
