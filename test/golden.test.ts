@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import Ajv from "ajv";
+import { Ajv } from "ajv";
 import { analyzeText } from "../src/index.js";
 import { buildReport } from "../src/report/render.js";
 import type { Diagnostic, Incident } from "../src/types.js";

@@ -5,13 +5,19 @@
  */
 import type { Frame } from "../types.js";
 
-/** `.isra.0`, `.constprop.3`, `.part.1`, `.cold`, `.llvm.1234` and combinations. */
-const SUFFIX_RE = /(?:\.(?:isra|constprop|part|cold|llvm|lto_priv|clone|sink)(?:\.[0-9]{1,24})?)+$/;
+/** One of `.isra.0`, `.constprop.3`, `.part.1`, `.cold`, `.llvm.1234` at the end (stripped repeatedly). */
+const SUFFIX_RE = /\.(?:isra|constprop|part|cold|llvm|lto_priv|clone|sink)(?:\.[0-9]{1,24})?$/;
 const SYSCALL_PREFIX_RE = /^(?:__(?:x64|ia32|x32|arm64|riscv|s390x?|powerpc|se|do)_)(?=(?:compat_)?sys_)/;
 
 /** The function name without compiler-generated suffixes. */
 export function baseName(fn: string): string {
-  return fn.replace(SUFFIX_RE, "");
+  let s = fn;
+  for (let i = 0; i < 8; i++) {
+    const t = s.replace(SUFFIX_RE, "");
+    if (t === s) break;
+    s = t;
+  }
+  return s;
 }
 
 /** The name as titles use it: no suffixes, no arch-specific syscall wrapper prefix. */

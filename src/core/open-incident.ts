@@ -718,17 +718,27 @@ export function looksLikeModuleList(t: string): boolean {
  * adjacent space.
  */
 export function renderTitle(tpl: string, values: Record<string, string>): string {
-  return tpl
-    .replace(/\[\[(.*?)\]\]/g, (_m, seg: string) => {
-      const names = [...seg.matchAll(/\{([A-Za-z][A-Za-z0-9]*)\}/g)].map((x) => x[1]!);
-      return names.every((n) => values[n] !== undefined) ? seg : "";
-    })
+  return dropUnfilledSegments(tpl, values)
     .replace(/ ?\{([A-Za-z][A-Za-z0-9]*)\}/g, (m, name: string) => {
       const v = values[name];
       if (v === undefined) return "";
       return (m.startsWith(" ") ? " " : "") + v;
     })
     .trim();
+}
+
+function dropUnfilledSegments(tpl: string, values: Record<string, string>): string {
+  let out = "";
+  let at = 0;
+  for (let open = tpl.indexOf("[["); open >= 0; open = tpl.indexOf("[[", at)) {
+    const close = tpl.indexOf("]]", open + 2);
+    if (close < 0) break;
+    const seg = tpl.slice(open + 2, close);
+    const names = [...seg.matchAll(/\{([A-Za-z][A-Za-z0-9]{0,63})\}/g)].map((x) => x[1]!);
+    out += tpl.slice(at, open) + (names.every((n) => values[n] !== undefined) ? seg : "");
+    at = close + 2;
+  }
+  return out + tpl.slice(at);
 }
 
 /** Replaces volatile numbers in free-text titles: addresses → ADDR, numbers → NUM. */

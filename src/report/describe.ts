@@ -13,7 +13,7 @@ export function frameText(f: Frame): string {
 
 export function uptimeText(t: number | null): string | null {
   if (t === null) return null;
-  const s = t.toFixed(6).replace(/\.?0+$/, "");
+  const s = String(Number(t.toFixed(6)));
   if (t < 120) return `${s} s after boot`;
   const h = Math.floor(t / 3600);
   const m = Math.floor((t % 3600) / 60);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import Ajv from "ajv";
+import { Ajv } from "ajv";
 // The build script is plain JS; it exports the YAML loader it uses.
 // @ts-expect-error no type declarations for the build script
 import { loadGrammarSources } from "../../scripts/build-grammars.mjs";

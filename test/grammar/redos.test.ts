@@ -141,30 +141,9 @@ interface Accepted {
   maxMs: number;
   why: string;
 }
-const maxTitleLength = Math.max(...builtinGrammar().kinds.flatMap((k) => k.formats.map((f) => f.title.length)));
+
 const ACCEPTED: Record<string, Accepted> = {
-  "(?:\\.(?:isra|constprop|part|cold|llvm|lto_priv|clone|sink)(?:\\.[0-9]{1,24})?)+$": {
-    // src/core/guilty.ts SUFFIX_RE, O(n^2) on ".isra.isra...x". Its input is a
-    // function name captured by a grammar pattern, at most 256 characters.
-    // Checked at 4x that. (At 64 KiB it would take ~1 s.)
-    bound: 1024,
-    maxMs: 25,
-    why: "function names are at most 256 chars ([A-Za-z_.$][A-Za-z0-9_.$]{0,255} in the grammar)",
-  },
-  "\\[\\[(.*?)\\]\\]": {
-    // src/core/open-incident.ts renderTitle, O(n^2) on "[[[[...". It only ever
-    // runs on a title template of the grammar, never on log text.
-    bound: Math.max(256, maxTitleLength * 2),
-    maxMs: 25,
-    why: `runs on grammar title templates only (longest: ${maxTitleLength} chars)`,
-  },
-  "\\.?0+$": {
-    // src/report/describe.ts uptimeText, O(n^2) on "000...1". Input is
-    // Number#toFixed(6) of an uptime: at most ~28 chars.
-    bound: 256,
-    maxMs: 25,
-    why: "runs on Number#toFixed(6) output only (< 30 chars)",
-  },
+  // None: every shipped pattern is linear. Add an entry only with a proven input bound.
 };
 
 /** recheck's attack, with every pump repeated so that the string is about `n` chars long. */
