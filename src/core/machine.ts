@@ -188,6 +188,12 @@ export class IncidentMachine {
     if (!hdr && hc !== null && rec.caller !== null && rec.caller !== hc && hc.charCodeAt(0) === 84 && rec.caller.charCodeAt(0) === 84 && !o.crossCpu) {
       return;
     }
+    if (hdr && hdr.kind.quiet) {
+      // A message that can print in the middle of any report (another
+      // subsystem's periodic warning): kept in the text, ignored otherwise.
+      o.add(rec);
+      return;
+    }
     if (hdr) {
       if (hdr.kind.panic) {
         o.add(rec);
@@ -244,7 +250,7 @@ export class IncidentMachine {
         return;
       }
       case "trailing": {
-        if (o.stack !== null || this.isTrailing(o.kind, t)) {
+        if (o.stack !== null || this.isTrailing(o.kind, t) || o.resumesStack(t)) {
           o.add(rec);
           o.read(rec);
           return;

@@ -25,6 +25,8 @@ interface StackBuild {
   secondary: boolean;
   /** After </IRQ> at top level: registers may come before the interrupted task's frames. */
   afterIrq: number;
+  /** Already recorded (as primary or in stacks) when it was first finished. */
+  recorded: boolean;
 }
 
 
@@ -93,6 +95,9 @@ export class OpenIncident {
   /** The report dumps other CPUs' stacks ("Sending NMI from CPU"): other callers' lines belong to it. */
   crossCpu = false;
   private nextSecondary: string | null = null;
+  /** The stack a stray line ended, and how many lines ago: a frame soon after resumes it. */
+  private resumable: StackBuild | null = null;
+  private sinceStackEnd = 0;
 
   constructor(
     private readonly g: CompiledGrammar,
@@ -114,6 +119,11 @@ export class OpenIncident {
 
   get anatomy(): Anatomy {
     return this.g.anatomy;
+  }
+
+  /** Would this line (a frame right after a stray line) continue the stack it interrupted? */
+  resumesStack(t: string): boolean {
+    return this.resumable !== null && this.sinceStackEnd < 3 && this.parseFrame(t, null) !== null;
   }
 
   hasFrames(): boolean {
@@ -202,6 +212,17 @@ export class OpenIncident {
       this.startStack(`NMI backtrace for cpu ${m.groups?.["cpu"] ?? "?"}`, true);
       return false;
     }
+    if (!this.stack && this.resumable) {
+      if (++this.sinceStackEnd <= 3) {
+        const f = this.parseFrame(t, this.resumable.ctx);
+        if (f) {
+          this.stack = this.resumable;
+          this.resumable = null;
+          this.stack.frames.push(f);
+          return false;
+        }
+      } else this.resumable = null;
+    }
     const s = this.stack;
     if (s) {
       const c = a.context.exec(t);
@@ -257,7 +278,19 @@ export class OpenIncident {
         this.readScalar(rec);
         return false;
       }
+      const exc = a.ip.exec(t);
+      if (exc) {
+        // An exception frame inside the trace (pre-5.x unwinders print the
+        // trapped context's registers inline, then go on with its frames).
+        const fr = this.symbolFrame(exc.groups?.["rest"] ?? "");
+        if (fr) s.frames.push({ ...fr, context: s.ctx });
+        s.afterIrq = 1;
+        this.readScalar(rec);
+        return false;
+      }
       this.finishStack();
+      this.resumable = s;
+      this.sinceStackEnd = 0;
       this.readScalar(rec);
       return true;
     }
@@ -479,13 +512,16 @@ export class OpenIncident {
       panic: this.state === "panic" && !this.kind.panic,
       secondary: secondary !== null,
       afterIrq: 0,
+      recorded: false,
     };
+    this.resumable = null;
   }
 
   finishStack(): void {
     const s = this.stack;
     this.stack = null;
-    if (!s || s.frames.length === 0) return;
+    if (!s || s.frames.length === 0 || s.recorded) return;
+    s.recorded = true;
     if (this.primary === null && !s.panic && !s.secondary) this.primary = s.frames;
     else this.stacks.push({ label: s.panic ? "panic" : s.label, frames: s.frames });
   }

@@ -30,6 +30,7 @@ export interface GrammarKindSource {
   suppress?: string[];
   precursor?: boolean;
   leadIn?: boolean;
+  quiet?: boolean;
   die?: boolean;
   joins?: string[];
   body?: "stack" | "until-end";
@@ -75,6 +76,7 @@ export interface CompiledKind {
   suppress: RegExp[];
   precursor: boolean;
   leadIn: boolean;
+  quiet: boolean;
   die: boolean;
   joins: Set<string>;
   untilEnd: boolean;
@@ -134,6 +136,8 @@ export interface CompiledGrammar {
   prefilter: RegExp;
   /** The fast search over whole blocks: each a global alternation of a few rare literals. */
   anchors: RegExp[];
+  /** The literals of `anchors`, for tools (the benchmark greps for them). */
+  prefilterLiterals: string[];
   /** Every compiled pattern with where it came from (for the ReDoS test). */
   patterns: { where: string; re: RegExp }[];
 }
@@ -226,6 +230,7 @@ export function compileGrammar(src: GrammarSource): CompiledGrammar {
       suppress: (k.suppress ?? []).map((p, i) => re(p, `${where}.suppress[${i}]`)),
       precursor: k.precursor === true,
       leadIn: k.leadIn === true || k.precursor === true,
+      quiet: k.quiet === true,
       die: k.die === true,
       joins: new Set(k.joins ?? []),
       untilEnd: k.body === "until-end",
@@ -279,7 +284,7 @@ export function compileGrammar(src: GrammarSource): CompiledGrammar {
     return r;
   });
 
-  return { kinds, byId, anatomy, skip: src.skip, literals, prefilter, anchors, patterns };
+  return { kinds, byId, anatomy, skip: src.skip, literals, prefilter, anchors, prefilterLiterals: src.prefilter.flat(), patterns };
 }
 
 export interface HeaderMatch {
