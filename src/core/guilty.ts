@@ -25,9 +25,28 @@ export function titleName(fn: string): string {
   return baseName(fn).replace(SYSCALL_PREFIX_RE, "");
 }
 
+const skipCache = new WeakMap<readonly string[], Map<string, boolean>>();
+
+/** Does the name contain one of the skip substrings? (memoized per skip list: names repeat a lot) */
 export function isSkipped(fn: string, skip: readonly string[]): boolean {
-  for (const s of skip) if (fn.includes(s)) return true;
-  return false;
+  let m = skipCache.get(skip);
+  if (!m) {
+    m = new Map();
+    skipCache.set(skip, m);
+  }
+  let v = m.get(fn);
+  if (v === undefined) {
+    v = false;
+    for (const s of skip) {
+      if (fn.includes(s)) {
+        v = true;
+        break;
+      }
+    }
+    if (m.size > 20000) m.clear();
+    m.set(fn, v);
+  }
+  return v;
 }
 
 /** First frame that is reliable and not skipped. */

@@ -532,7 +532,7 @@ export class OpenIncident {
     const f = this.format;
     // Old kernels print the panic (and its stack) before the report's own stack: use it.
     const frames = this.primary ?? this.stacks.find((st) => st.label === "panic")?.frames ?? [];
-    const skip = [...this.g.skip, ...f.skip];
+    const skip = f.skipAll;
     const caps: Record<string, string> = { ...this.captured, ...this.caps };
 
     // Guilty function.

@@ -60,6 +60,8 @@ export interface CompiledFormat {
   class: IncidentClass;
   guilty: string[];
   skip: string[];
+  /** The grammar's skip list plus this format's, built once. */
+  skipAll: string[];
   noStack: boolean;
   requireStack: boolean;
   corrupted: string | null;
@@ -247,6 +249,7 @@ export function compileGrammar(src: GrammarSource): CompiledGrammar {
         class: f.class ?? k.class,
         guilty: f.guilty ?? ["ip", "stack"],
         skip: f.skip ?? [],
+        skipAll: [...src.skip, ...(f.skip ?? [])],
         noStack: f.noStack === true,
         requireStack: f.requireStack === true,
         corrupted: f.corrupted ?? null,

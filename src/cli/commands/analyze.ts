@@ -1,0 +1,111 @@
+/**
+ * `kpanic analyze [FILE...|-]` (also the default command).
+ */
+import type { Argv, CommandModule } from "yargs";
+import { analyze, INCIDENT_CLASSES, type Diagnostic, type Incident, type IncidentClass } from "../../index.js";
+import { openSource, SourceError } from "../../sources/file.js";
+import { buildReport, renderJson, renderMarkdown, renderNdjsonLine, renderText, type SourceSummary } from "../../report/render.js";
+import { EXIT_FOUND, EXIT_OK, EXIT_USAGE, Output, parseClasses, printDiagnostic, setExitCode, VERSION } from "../common.js";
+
+export type Format = "text" | "json" | "ndjson" | "markdown";
+
+export interface AnalyzeArgs {
+  files: string[];
+  format: Format;
+  failOn: IncidentClass[];
+  raw: boolean;
+  quiet: boolean;
+  maxLineLength: number;
+}
+
+export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
+  const out = new Output(process.stdout);
+  let files = args.files;
+  if (files.length === 0) {
+    if (process.stdin.isTTY) {
+      process.stderr.write("kpanic: no input: give a log file (kpanic /var/crash/*/dmesg.*) or pipe one in (dmesg | kpanic)\n");
+      return EXIT_USAGE;
+    }
+    files = ["-"];
+  }
+  const incidents: Incident[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const sources: SourceSummary[] = [];
+  let unreadable = false;
+  let found = false;
+  const failOn = new Set(args.failOn);
+  for (const file of files) {
+    const summary: SourceSummary = { name: file, incidents: 0 };
+    sources.push(summary);
+    let src;
+    try {
+      src = await openSource(file);
+    } catch (e) {
+      const msg = e instanceof SourceError ? e.message : String(e);
+      summary.error = msg;
+      const d: Diagnostic = { code: "unreadable-input", severity: "error", message: msg, source: file };
+      diagnostics.push(d);
+      printDiagnostic(d, args.quiet);
+      unreadable = true;
+      continue;
+    }
+    const onDiagnostic = (d: Diagnostic): void => {
+      diagnostics.push(d);
+      printDiagnostic(d, args.quiet);
+    };
+    try {
+      for await (const inc of analyze(src.stream, { sourceName: src.name, maxLineLength: args.maxLineLength, onDiagnostic })) {
+        summary.incidents++;
+        if (failOn.has(inc.class)) found = true;
+        if (args.format === "ndjson") out.write(renderNdjsonLine(inc));
+        else incidents.push(inc);
+      }
+    } catch (e) {
+      const msg = `${file}: read failed: ${(e as Error).message}`;
+      summary.error = msg;
+      const d: Diagnostic = { code: "unreadable-input", severity: "error", message: msg, source: file };
+      diagnostics.push(d);
+      printDiagnostic(d, args.quiet);
+      unreadable = true;
+    }
+  }
+  const report = buildReport(VERSION, sources, incidents, diagnostics);
+  if (args.format === "json") out.write(renderJson(report));
+  else if (args.format === "markdown") out.write(renderMarkdown(report));
+  else if (args.format === "text") out.write(renderText(report, { width: process.stdout.columns || 100, raw: args.raw }));
+  if (unreadable) return EXIT_USAGE;
+  return found ? EXIT_FOUND : EXIT_OK;
+}
+
+export const analyzeCommand: CommandModule = {
+  command: ["analyze [files..]", "$0 [files..]"],
+  describe: "analyse kernel logs (files, or - for standard input)",
+  builder: (y: Argv) =>
+    y
+      .positional("files", { type: "string", array: true, default: [] as string[], describe: "log files; - or nothing reads standard input" })
+      .option("format", { alias: "f", choices: ["text", "json", "ndjson", "markdown"] as const, default: "text" as Format, describe: "output format" })
+      .option("fail-on", {
+        type: "string",
+        describe: `exit 1 when an incident of one of these classes is found (comma-separated or repeated): ${INCIDENT_CLASSES.join(", ")}`,
+        coerce: parseClasses,
+      })
+      .option("raw", { type: "boolean", default: false, describe: "text format: also print each incident's raw lines" })
+      .option("quiet", { alias: "q", type: "boolean", default: false, describe: "do not print informational diagnostics" })
+      .option("max-line-length", { type: "number", default: 65536, describe: "longest line analysed, in characters" })
+      .example("dmesg | $0", "explain what the running kernel logged")
+      .example("$0 /var/crash/*/dmesg.*", "explain the logs kdump saved")
+      .example("$0 analyze --format json vmcore-dmesg.txt", "machine-readable report (schema kpanic.report/v1)")
+      .example("journalctl -k -b -1 -o cat | $0 --fail-on panic,oops", "exit 1 if the last boot oopsed or panicked"),
+  handler: async (a) => {
+    setExitCode(
+      await runAnalyze({
+        files: ((a["files"] as unknown[] | undefined) ?? []).map(String),
+        format: a["format"] as Format,
+        failOn: (a["fail-on"] as IncidentClass[] | undefined) ?? [],
+        raw: a["raw"] as boolean,
+        quiet: a["quiet"] as boolean,
+        maxLineLength: a["max-line-length"] as number,
+      }),
+    );
+  },
+};
