@@ -180,7 +180,9 @@ export interface Diagnostic {
     | "decode-mismatch"
     | "unreadable-input"
     | "empty-input"
-    | "grammar";
+    | "grammar"
+    | "scan-limit"
+    | "unsafe-entry";
   severity: DiagnosticSeverity;
   message: string;
   source?: string;

@@ -7,6 +7,7 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { analyzeCommand } from "./commands/analyze.js";
+import { scanCommand } from "./commands/scan.js";
 import { EXIT_USAGE, getExitCode, UsageError, VERSION } from "./common.js";
 
 export async function main(argv: string[]): Promise<number> {
@@ -14,6 +15,7 @@ export async function main(argv: string[]): Promise<number> {
     .scriptName("kpanic")
     .usage("$0 [command] [options]\n\nFinds and explains kernel panics, Oopses, BUGs, WARNINGs, lockups, stalls and OOM kills in kernel logs.")
     .command(analyzeCommand)
+    .command(scanCommand)
     .strict()
     .version(VERSION)
     .help()

@@ -33,7 +33,7 @@ export async function openSource(path: string, stdin: NodeJS.ReadableStream = pr
     throw new SourceError(describeFsError(e, path), path);
   }
   if (st.isDirectory()) {
-    throw new SourceError(`${path} is a directory; give a log file, or use 'kpanic scan ${path}' for crash directories`, path);
+    throw new SourceError(`${path} is a directory; give log files, or only directories (they are scanned as crash directories: kpanic scan ${path})`, path);
   }
   const stream = createReadStream(path, { highWaterMark: CHUNK_SIZE });
   // Surface open errors (EACCES) as SourceError before any data flows.

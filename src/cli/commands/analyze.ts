@@ -1,7 +1,9 @@
 /**
  * `kpanic analyze [FILE...|-]` (also the default command).
  */
+import { stat } from "node:fs/promises";
 import type { Argv, CommandModule } from "yargs";
+import { runScan } from "./scan.js";
 import { analyze, INCIDENT_CLASSES, type Diagnostic, type Incident, type IncidentClass } from "../../index.js";
 import { openSource, SourceError } from "../../sources/file.js";
 import { buildReport, renderJson, renderMarkdown, renderNdjsonLine, renderText, type SourceSummary } from "../../report/render.js";
@@ -28,6 +30,9 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     }
     files = ["-"];
   }
+  // `kpanic /var/crash`: directories are crash directories.
+  const dirs = await Promise.all(files.map(async (f) => f !== "-" && (await stat(f).catch(() => null))?.isDirectory() === true));
+  if (dirs.length > 0 && dirs.every(Boolean)) return runScan({ dirs: files, format: args.format, quiet: args.quiet, failOn: args.failOn });
   const incidents: Incident[] = [];
   const diagnostics: Diagnostic[] = [];
   const sources: SourceSummary[] = [];

@@ -1,0 +1,110 @@
+/**
+ * `kpanic scan [DIR...]`: every dump under crash directories, explained.
+ */
+import { existsSync } from "node:fs";
+import type { Argv, CommandModule } from "yargs";
+import { analyze, type Diagnostic, type Incident } from "../../index.js";
+import { openSource } from "../../sources/file.js";
+import { scanCrashDir } from "../../sources/crashdir.js";
+import { dumpReport, recurrences, renderScanMarkdown, renderScanText, SCAN_SCHEMA, sortDumps, type DumpReport, type ScanReport } from "../../report/scan.js";
+import { EXIT_FOUND, EXIT_OK, EXIT_USAGE, Output, printDiagnostic, setExitCode, VERSION } from "../common.js";
+import type { IncidentClass } from "../../types.js";
+
+export type ScanFormat = "text" | "json" | "ndjson" | "markdown";
+
+/** Where crash dumps and pstore records live when no directory is given. */
+export const DEFAULT_DIRS = ["/var/crash", "/sys/fs/pstore", "/var/lib/systemd/pstore"];
+
+export interface ScanArgs {
+  dirs: string[];
+  format: ScanFormat;
+  quiet: boolean;
+  failOn?: IncidentClass[];
+}
+
+class Progress {
+  private started = Date.now();
+  private shown = false;
+  constructor(private readonly enabled: boolean) {}
+  tick(done: number, total: number): void {
+    if (!this.enabled || Date.now() - this.started < 1000) return;
+    this.shown = true;
+    const w = 30;
+    const filled = total ? Math.round((done / total) * w) : 0;
+    process.stderr.write(`\rkpanic: scanning [${"#".repeat(filled)}${" ".repeat(w - filled)}] ${done}/${total} dumps`);
+  }
+  end(): void {
+    if (this.shown) process.stderr.write("\r\x1b[K");
+  }
+}
+
+async function incidentsOf(path: string, onDiagnostic: (d: Diagnostic) => void): Promise<Incident[]> {
+  const out: Incident[] = [];
+  const src = await openSource(path);
+  for await (const i of analyze(src.stream, { sourceName: path, onDiagnostic, idleFlushMs: 0 })) out.push(i);
+  return out;
+}
+
+export async function runScan(args: ScanArgs): Promise<number> {
+  const out = new Output(process.stdout);
+  const explicit = args.dirs.length > 0;
+  const dirs = explicit ? args.dirs : DEFAULT_DIRS.filter((d) => existsSync(d));
+  const diagnostics: Diagnostic[] = [];
+  const diagnose = (d: Diagnostic): void => {
+    diagnostics.push(d);
+    printDiagnostic(d, args.quiet);
+  };
+  if (dirs.length === 0) {
+    diagnose({ code: "unreadable-input", severity: "warning", message: "no crash directory here (/var/crash does not exist): is kdump set up? See `kpanic doctor`." });
+  }
+  let failed = false;
+  const reports: DumpReport[] = [];
+  const progress = new Progress(process.stderr.isTTY === true && args.format !== "ndjson");
+  for (const dir of dirs) {
+    const res = await scanCrashDir(dir);
+    for (const d of res.diagnostics) {
+      diagnose(d);
+      if (d.severity === "error") failed = true;
+    }
+    let done = 0;
+    for (const e of res.dumps) {
+      progress.tick(done++, res.dumps.length);
+      const incidents: Incident[] = [];
+      for (const log of e.logs) {
+        try {
+          incidents.push(...(await incidentsOf(log, diagnose)));
+        } catch (err) {
+          diagnose({ code: "unreadable-input", severity: "warning", message: `${log}: ${(err as Error).message}`, source: log });
+        }
+      }
+      const r = dumpReport(e, incidents);
+      if (args.format === "ndjson") out.write(JSON.stringify(r) + "\n");
+      reports.push(r);
+    }
+  }
+  progress.end();
+  const dumps = sortDumps(reports);
+  const report: ScanReport = { schema: SCAN_SCHEMA, generator: { name: "kpanic", version: VERSION }, roots: dirs, dumps, recurrences: recurrences(dumps), diagnostics };
+  if (args.format === "json") out.write(JSON.stringify(report, null, 2) + "\n");
+  else if (args.format === "markdown") out.write(renderScanMarkdown(report));
+  else if (args.format === "text") out.write(renderScanText(report, process.stdout.columns || 100));
+  if (failed && explicit) return EXIT_USAGE;
+  const fail = new Set(args.failOn ?? []);
+  if (fail.size && dumps.some((d) => d.incidents.some((i) => fail.has(i.class)))) return EXIT_FOUND;
+  return EXIT_OK;
+}
+
+export const scanCommand: CommandModule = {
+  command: "scan [dirs..]",
+  describe: "explain every dump under crash directories (default /var/crash and pstore)",
+  builder: (y: Argv) =>
+    y
+      .positional("dirs", { type: "string", array: true, default: [] as string[], describe: "crash directories" })
+      .option("format", { alias: "f", choices: ["text", "json", "ndjson", "markdown"] as const, default: "text" as ScanFormat, describe: "output format" })
+      .option("quiet", { alias: "q", type: "boolean", default: false, describe: "do not print informational diagnostics" })
+      .example("$0 scan", "every dump in /var/crash, newest first, and which crashes recur")
+      .example("$0 scan --format json /srv/crash/*", "machine-readable (schema kpanic.scan/v1)"),
+  handler: async (a) => {
+    setExitCode(await runScan({ dirs: ((a["dirs"] as unknown[] | undefined) ?? []).map(String), format: a["format"] as ScanFormat, quiet: a["quiet"] as boolean }));
+  },
+};
