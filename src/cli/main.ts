@@ -8,6 +8,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { analyzeCommand } from "./commands/analyze.js";
 import { scanCommand } from "./commands/scan.js";
+import { hookCommand } from "./commands/hook.js";
 import { EXIT_USAGE, getExitCode, UsageError, VERSION } from "./common.js";
 
 export async function main(argv: string[]): Promise<number> {
@@ -16,6 +17,7 @@ export async function main(argv: string[]): Promise<number> {
     .usage("$0 [command] [options]\n\nFinds and explains kernel panics, Oopses, BUGs, WARNINGs, lockups, stalls and OOM kills in kernel logs.")
     .command(analyzeCommand)
     .command(scanCommand)
+    .command(hookCommand)
     .strict()
     .version(VERSION)
     .help()

@@ -1,0 +1,182 @@
+/**
+ * `kpanic hook`: exactly once across repeated, killed and concurrent runs;
+ * private report files; a safe state directory; the systemd unit.
+ */
+import { describe, expect, it } from "vitest";
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { journalEntryToLine } from "../../src/sources/journal.js";
+import { ROOT } from "../corpus.js";
+
+const BIN = join(ROOT, "bin/kpanic.js");
+
+function setup(): { crash: string; state: string; cleanup: () => void } {
+  const d = mkdtempSync(join(tmpdir(), "kpanic-hook-"));
+  const crash = join(d, "crash");
+  cpSync(join(ROOT, "corpora/kdump/debian/var/crash"), crash, { recursive: true });
+  cpSync(join(ROOT, "corpora/kdump/rhel/var/crash"), crash, { recursive: true });
+  return { crash, state: join(d, "state"), cleanup: () => rmSync(d, { recursive: true, force: true }) };
+}
+
+const hook = (crash: string, state: string, extra: string[] = []) =>
+  spawnSync(process.execPath, [BIN, "hook", "--no-journal", "--state-dir", state, ...extra, crash], { encoding: "utf8", timeout: 60_000 });
+
+const ledgerKeys = (state: string) => Object.keys((JSON.parse(readFileSync(join(state, "ledger.json"), "utf8")) as { entries: object }).entries);
+
+describe("kpanic hook", () => {
+  it("reports each dump once: the second run says nothing", () => {
+    const { crash, state, cleanup } = setup();
+    try {
+      const r1 = hook(crash, state);
+      expect(r1.status).toBe(0);
+      const lines = r1.stderr.split("\n").filter((l) => l.startsWith("<2>kpanic:"));
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toContain("kernel panic: sysrq triggered crash");
+      const r2 = hook(crash, state);
+      expect(r2.status).toBe(0);
+      expect(r2.stderr).not.toContain("kpanic: /");
+      expect(ledgerKeys(state)).toHaveLength(2);
+      // a new dump appears: only it is reported
+      mkdirSync(join(crash, "202611291200"));
+      writeFileSync(join(crash, "202611291200", "dmesg.202611291200"), "[    1.000000] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)\n");
+      const r3 = hook(crash, state);
+      expect(r3.stderr.split("\n").filter((l) => l.startsWith("<2>kpanic:"))).toEqual([expect.stringContaining("VFS: Unable to mount root fs")]);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("writes private reports (dirs 0700, files 0600) in a private state directory", () => {
+    const { crash, state, cleanup } = setup();
+    try {
+      hook(crash, state);
+      expect(lstatSync(state).mode & 0o777).toBe(0o700);
+      const reports = join(state, "reports");
+      for (const id of readdirSync(reports)) {
+        expect(lstatSync(join(reports, id)).mode & 0o777).toBe(0o700);
+        for (const f of ["report.json", "report.md"]) expect(lstatSync(join(reports, id, f)).mode & 0o777).toBe(0o600);
+        const rep = JSON.parse(readFileSync(join(reports, id, "report.json"), "utf8")) as { schema: string; dump: { primary: { title: string } } };
+        expect(rep.schema).toBe("kpanic.hook/v1");
+        expect(rep.dump.primary.title).toBe("kernel panic: sysrq triggered crash");
+      }
+      expect(lstatSync(join(state, "ledger.json")).mode & 0o777).toBe(0o600);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("--exec gets the report JSON on stdin; a failing command is retried next run", () => {
+    const { crash, state, cleanup } = setup();
+    try {
+      const out = join(state + "-exec");
+      mkdirSync(out);
+      const r1 = hook(crash, state, ["--exec", `cat > ${out}/$$.json; exit 3`]);
+      expect(r1.status).toBe(2);
+      expect(readdirSync(out)).toHaveLength(2);
+      const r2 = hook(crash, state, ["--exec", `cat > ${out}/ok-$$.json`]);
+      expect(r2.status).toBe(0);
+      expect(readdirSync(out).filter((f) => f.startsWith("ok-"))).toHaveLength(2);
+      const doc = JSON.parse(readFileSync(join(out, readdirSync(out).find((f) => f.startsWith("ok-"))!), "utf8")) as { dump: { incidents: unknown[] } };
+      expect(doc.dump.incidents).toHaveLength(1);
+      expect(hook(crash, state, ["--exec", `cat > ${out}/again-$$.json`]).status).toBe(0);
+      expect(readdirSync(out).filter((f) => f.startsWith("again-"))).toHaveLength(0);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("a run killed mid-way loses nothing and doubles nothing", async () => {
+    const { crash, state, cleanup } = setup();
+    try {
+      // The first report's --exec hangs; kill the run while it waits.
+      const child = spawn(process.execPath, [BIN, "hook", "--no-journal", "--state-dir", state, "--exec", "sleep 30", crash], { stdio: "ignore" });
+      await new Promise((r) => setTimeout(r, 2500));
+      child.kill("SIGKILL");
+      await new Promise((r) => child.on("close", r));
+      spawnSync("pkill", ["-f", "sleep 30"]);
+      const r = hook(crash, state);
+      expect(r.status).toBe(0);
+      expect(ledgerKeys(state)).toHaveLength(2);
+      expect(readdirSync(join(state, "reports"))).toHaveLength(2);
+      expect(hook(crash, state).stderr).not.toContain("kpanic: /");
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("two runs at once: exactly one reports", async () => {
+    const { crash, state, cleanup } = setup();
+    try {
+      const start = () =>
+        new Promise<string>((resolve) => {
+          const c = spawn(process.execPath, [BIN, "hook", "--no-journal", "--wait", "0", "--state-dir", state, "--exec", "sleep 1", crash]);
+          let err = "";
+          c.stderr.on("data", (d: Buffer) => (err += d.toString()));
+          c.on("close", () => resolve(err));
+        });
+      mkdirSync(state, { mode: 0o700 });
+      const [a, b] = await Promise.all([start(), start()]);
+      const reported = [a, b].map((e) => e.split("\n").filter((l) => l.startsWith("<2>kpanic:")).length);
+      expect(reported.sort()).toEqual([0, 2]);
+      expect([a, b].some((e) => e.includes("another kpanic hook is running"))).toBe(true);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("refuses a state directory that is a symlink or writable by others", () => {
+    const { crash, state, cleanup } = setup();
+    try {
+      const real = state + "-real";
+      mkdirSync(real, { mode: 0o700 });
+      symlinkSync(real, state);
+      const r = hook(crash, state);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain("symlink");
+      rmSync(state);
+      mkdirSync(state, { mode: 0o777 });
+      spawnSync("chmod", ["777", state]);
+      const r2 = hook(crash, state);
+      expect(r2.status).toBe(2);
+      expect(r2.stderr).toContain("chmod 700");
+      expect(existsSync(join(state, "ledger.json"))).toBe(false);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("never changes the scanned tree", () => {
+    const { crash, state, cleanup } = setup();
+    try {
+      const list = () => spawnSync("sh", ["-c", `cd ${crash} && find . -printf '%p %s %T@ %m\\n' | sort && find . -type f -exec sha256sum {} + | sort`], { encoding: "utf8" }).stdout;
+      const before = list();
+      hook(crash, state);
+      expect(list()).toBe(before);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it.runIf(spawnSync("systemd-analyze", ["--version"]).status === 0)("the shipped unit passes systemd-analyze verify", () => {
+    const d = mkdtempSync(join(tmpdir(), "kpanic-unit-"));
+    try {
+      const unit = readFileSync(join(ROOT, "systemd/kpanic.service"), "utf8").replace(/^ExecStart=.*$/m, `ExecStart=${process.execPath} ${BIN} hook`);
+      writeFileSync(join(d, "kpanic.service"), unit);
+      const r = spawnSync("systemd-analyze", ["verify", join(d, "kpanic.service")], { encoding: "utf8" });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr.split("\n").filter((l) => l.includes("kpanic.service"))).toEqual([]);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("journald entries become dmesg lines", () => {
+  it("string and byte-array messages, monotonic time, boot id; null messages are skipped", () => {
+    expect(journalEntryToLine({ MESSAGE: "BUG: x", _SOURCE_MONOTONIC_TIMESTAMP: "90192379", _BOOT_ID: "b1" })).toEqual({ line: "[   90.192379] BUG: x\n", bootId: "b1" });
+    expect(journalEntryToLine({ MESSAGE: [66, 85, 71, 0xff], __MONOTONIC_TIMESTAMP: "1000000" })).toEqual({ line: "[    1.000000] BUG\uFFFD\n", bootId: null });
+    expect(journalEntryToLine({ MESSAGE: null })).toBeNull();
+  });
+});
