@@ -42,6 +42,8 @@ export interface DumpEntry {
   /** A dump-incomplete* / vmcore-dmesg-incomplete.txt / incomplete flag was seen. */
   incomplete: boolean;
   notes: string[];
+  /** pstore: the logs are chunks of one kernel log, to be read in the given order as one stream. */
+  concatLogs?: boolean;
 }
 
 export interface ScanResult {
@@ -64,6 +66,10 @@ const DEBIAN_DIR = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})$/;
 const RHEL_DIR = /^(.{1,128})-(\d{4})-(\d{2})-(\d{2})-(\d{2}):(\d{2}):(\d{2})$/;
 const DEBIAN_DMESG = /^dmesg\.\d{12}$/;
 const DEBIAN_DUMP = /^(?:dump|vmcore)\.\d{12}(?:\.compressed)?$/;
+/** pstore dmesg records: dmesg-ramoops-0, dmesg-efi-<id>, dmesg-erst-<id>... (".enc.z": the kernel's compression could not be undone). */
+const PSTORE_DMESG = /^dmesg-([a-z_]{1,16})-([0-9]{1,24})(\.enc\.z)?$/;
+/** The first line of a pstore dmesg record: "Panic#1 Part1", "Oops#2 Part3". */
+const PSTORE_HEAD = /^([A-Za-z]{1,16})#([0-9]{1,9}) Part([0-9]{1,9})/;
 
 type Kind = "file" | "dir" | "symlink" | "special" | "missing";
 
@@ -227,6 +233,44 @@ export async function scanCrashDir(root: string, opts: ScanOptions = {}): Promis
         entry.notes.push(`${n}: makedumpfile did not finish (the capture kernel died or ran out of space)`);
         entry.vmcore ??= await vmcoreOf(p, k.size);
       } else entry.vmcore = await vmcoreOf(p, k.size);
+    }
+    const pstore = names.filter((n) => PSTORE_DMESG.test(n));
+    if (pstore.length) {
+      // Chunks of one or more kernel logs. Read the header of each; within one
+      // event (Panic#N) the highest part is the oldest text, Part1 the newest.
+      const chunks: { p: string; event: string; part: number; id: number }[] = [];
+      for (const n of pstore) {
+        const p = join(dir, n);
+        const k = await kindOf(p);
+        if (k.kind !== "file") continue;
+        const m = PSTORE_DMESG.exec(n)!;
+        if (m[3]) {
+          entry.notes.push(`${n}: compressed by the kernel and not decompressed (pstore .enc.z); its content is unreadable`);
+          continue;
+        }
+        let event = "?";
+        let part = 0;
+        try {
+          const first = (await head(p, 64)).toString("latin1").split("\n")[0] ?? "";
+          const h = PSTORE_HEAD.exec(first);
+          if (h) {
+            event = `${h[1]}#${h[2]}`;
+            part = Number(h[3]);
+          }
+        } catch (e) {
+          diag("unreadable-input", "warning", `${p}: ${(e as Error).message}`, p);
+          continue;
+        }
+        chunks.push({ p, event, part, id: Number(m[2]) });
+      }
+      chunks.sort((x, y) => x.event.localeCompare(y.event) || y.part - x.part || x.id - y.id);
+      if (chunks.length) {
+        relevant = true;
+        entry.layout = "pstore";
+        entry.logs.push(...chunks.map((c) => c.p));
+        entry.concatLogs = true;
+        entry.notes.push(`pstore: ${chunks.length} record${chunks.length === 1 ? "" : "s"} (${[...new Set(chunks.map((c) => c.event))].join(", ")}) read oldest part first`);
+      }
     }
     if (!relevant) return null;
     if (entry.vmcore?.incomplete) {

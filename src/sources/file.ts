@@ -58,3 +58,18 @@ export function describeFsError(e: unknown, path: string): string {
       return `${path}: ${(e as Error)?.message ?? String(e)}`;
   }
 }
+
+/** Reads several files as one stream (pstore record chunks), adding a newline between them when one is missing. */
+export async function* concatFiles(paths: readonly string[]): AsyncGenerator<Uint8Array | string> {
+  for (const p of paths) {
+    const src = await openSource(p);
+    let last = 10;
+    for await (const c of src.stream) {
+      if (typeof c === "string") {
+        if (c.length) last = c.charCodeAt(c.length - 1);
+      } else if (c.length) last = c[c.length - 1]!;
+      yield c;
+    }
+    if (last !== 10) yield "\n";
+  }
+}

@@ -89,8 +89,8 @@ describe("kpanic CLI", () => {
     expect(r.stderr).toContain("sudo");
   });
 
-  it("exits 2 for a directory and points at kpanic scan", () => {
-    const r = run([ROOT]);
+  it("a directory mixed with log files exits 2 and points at kpanic scan", () => {
+    const r = run([ROOT, join(ROOT, "package.json")]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("kpanic scan");
   });

@@ -160,3 +160,32 @@ describe("hostile trees", () => {
     expect(r.stderr).toContain("symlink");
   });
 });
+
+describe("pstore records", () => {
+  it("reassembles the chunks of one panic (oldest part first) into one log (SYNTHETIC layout, real log lines)", async () => {
+    const d = mkdtempSync(join(tmpdir(), "kpanic-pstore-"));
+    try {
+      const lines = readFileSync(join(ROOT, "corpora/x86_64/panic/sysrq-c.log"), "utf8").split("\n");
+      const start = lines.findIndex((l) => l.includes("sysrq: Trigger a crash"));
+      const end = lines.findIndex((l) => l.includes("---[ end Kernel panic"));
+      const part = lines.slice(start, end + 1);
+      const mid = Math.floor(part.length / 2);
+      // Part1 holds the newest text (the end of the log), Part2 the older text.
+      writeFileSync(join(d, "dmesg-efi-177"), ["Panic#1 Part1", ...part.slice(mid)].join("\n") + "\n");
+      writeFileSync(join(d, "dmesg-efi-178"), ["Panic#1 Part2", ...part.slice(0, mid)].join("\n") + "\n");
+      writeFileSync(join(d, "dmesg-efi-179.enc.z"), Buffer.from([0x78, 0x9c, 1, 2, 3]));
+      const res = await scanCrashDir(d);
+      expect(res.dumps).toHaveLength(1);
+      const e = res.dumps[0]!;
+      expect(e.layout).toBe("pstore");
+      expect(e.logs.map((l) => l.slice(d.length))).toEqual(["/dmesg-efi-178", "/dmesg-efi-177"]);
+      expect(e.notes.join("\n")).toContain("dmesg-efi-179.enc.z: compressed by the kernel");
+      const r = run(["scan", "--format", "json", d]);
+      const rep = JSON.parse(r.stdout) as { dumps: { incidents: { title: string; frames: unknown[] }[] }[] };
+      expect(rep.dumps[0]!.incidents.map((i) => i.title)).toEqual(["kernel panic: sysrq triggered crash"]);
+      expect(rep.dumps[0]!.incidents[0]!.frames.length).toBeGreaterThan(5);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});

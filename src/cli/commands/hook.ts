@@ -9,14 +9,13 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Argv, CommandModule } from "yargs";
 import { analyze, type Diagnostic, type Incident, type IncidentClass } from "../../index.js";
-import { openSource } from "../../sources/file.js";
 import { scanCrashDir, type DumpEntry } from "../../sources/crashdir.js";
 import { readJournalBoot } from "../../sources/journal.js";
 import { acquireLock, dumpKey, ensurePrivateDir, readLedger, StateError, writeFileAtomic, writeLedger, type Ledger } from "../../sources/state.js";
 import { dumpReport, type DumpReport } from "../../report/scan.js";
 import { buildReport, renderMarkdown } from "../../report/render.js";
 import { EXIT_FOUND, EXIT_OK, EXIT_USAGE, parseClasses, printDiagnostic, setExitCode, VERSION } from "../common.js";
-import { DEFAULT_DIRS } from "./scan.js";
+import { DEFAULT_DIRS, dumpIncidents } from "./scan.js";
 
 export interface HookArgs {
   dirs: string[];
@@ -135,15 +134,7 @@ export async function runHook(a: HookArgs): Promise<number> {
           diagnose({ code: "truncated-incident", severity: "info", message: `${e.path}: the dump is still being written; it will be reported next run`, source: e.path });
           continue;
         }
-        const incidents: Incident[] = [];
-        for (const log of e.logs) {
-          try {
-            incidents.push(...(await incidentsOf((await openSource(log)).stream, log, diagnose)));
-          } catch (err) {
-            diagnose({ code: "unreadable-input", severity: "warning", message: `${log}: ${(err as Error).message}`, source: log });
-          }
-        }
-        await report(key, e.path, dumpReport(e, incidents));
+        await report(key, e.path, dumpReport(e, await dumpIncidents(e, diagnose)));
       }
     }
 

@@ -4,8 +4,8 @@
 import { existsSync } from "node:fs";
 import type { Argv, CommandModule } from "yargs";
 import { analyze, type Diagnostic, type Incident } from "../../index.js";
-import { openSource } from "../../sources/file.js";
-import { scanCrashDir } from "../../sources/crashdir.js";
+import { concatFiles, openSource } from "../../sources/file.js";
+import { scanCrashDir, type DumpEntry } from "../../sources/crashdir.js";
 import { dumpReport, recurrences, renderScanMarkdown, renderScanText, SCAN_SCHEMA, sortDumps, type DumpReport, type ScanReport } from "../../report/scan.js";
 import { EXIT_FOUND, EXIT_OK, EXIT_USAGE, Output, printDiagnostic, setExitCode, VERSION } from "../common.js";
 import type { IncidentClass } from "../../types.js";
@@ -38,10 +38,24 @@ class Progress {
   }
 }
 
-async function incidentsOf(path: string, onDiagnostic: (d: Diagnostic) => void): Promise<Incident[]> {
+async function analyzeStream(stream: AsyncIterable<Uint8Array | string>, name: string, onDiagnostic: (d: Diagnostic) => void): Promise<Incident[]> {
   const out: Incident[] = [];
-  const src = await openSource(path);
-  for await (const i of analyze(src.stream, { sourceName: path, onDiagnostic, idleFlushMs: 0 })) out.push(i);
+  for await (const i of analyze(stream, { sourceName: name, onDiagnostic, idleFlushMs: 0 })) out.push(i);
+  return out;
+}
+
+/** The incidents in a dump's saved logs (pstore chunks are read as one log). */
+export async function dumpIncidents(e: DumpEntry, diagnose: (d: Diagnostic) => void): Promise<Incident[]> {
+  const out: Incident[] = [];
+  const groups = e.concatLogs ? [e.logs] : e.logs.map((l) => [l]);
+  for (const g of groups) {
+    const name = g.length === 1 ? g[0]! : e.path;
+    try {
+      out.push(...(await analyzeStream(g.length === 1 ? (await openSource(g[0]!)).stream : concatFiles(g), name, diagnose)));
+    } catch (err) {
+      diagnose({ code: "unreadable-input", severity: "warning", message: `${name}: ${(err as Error).message}`, source: name });
+    }
+  }
   return out;
 }
 
@@ -69,15 +83,7 @@ export async function runScan(args: ScanArgs): Promise<number> {
     let done = 0;
     for (const e of res.dumps) {
       progress.tick(done++, res.dumps.length);
-      const incidents: Incident[] = [];
-      for (const log of e.logs) {
-        try {
-          incidents.push(...(await incidentsOf(log, diagnose)));
-        } catch (err) {
-          diagnose({ code: "unreadable-input", severity: "warning", message: `${log}: ${(err as Error).message}`, source: log });
-        }
-      }
-      const r = dumpReport(e, incidents);
+      const r = dumpReport(e, await dumpIncidents(e, diagnose));
       if (args.format === "ndjson") out.write(JSON.stringify(r) + "\n");
       reports.push(r);
     }
