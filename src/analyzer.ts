@@ -6,6 +6,7 @@
 import { builtinGrammar, type CompiledGrammar } from "./grammar/compile.js";
 import { LineFramer, type FramedBlock } from "./records/framer.js";
 import { Scanner } from "./core/scanner.js";
+import { detectFormat, normalizerFor, type InputFormat } from "./records/formats.js";
 import type { Diagnostic, Incident } from "./types.js";
 
 export interface AnalyzerOptions {
@@ -16,6 +17,10 @@ export interface AnalyzerOptions {
   maxLineLength?: number;
   /** Raw lines kept in an incident's `text` (default 5000). */
   maxIncidentLines?: number;
+  /** The input's format; "auto" (default) detects it from the first lines. */
+  inputFormat?: InputFormat | "auto";
+  /** syslog / journal inputs: keep only this host's lines. */
+  host?: string;
 }
 
 export interface Analyzer {
@@ -50,9 +55,18 @@ export function createAnalyzer(
     ...(opts.maxIncidentLines !== undefined ? { maxIncidentLines: opts.maxIncidentLines } : {}),
   });
 
-  const feed = (b: FramedBlock): void => {
+  const wanted = opts.inputFormat ?? "auto";
+  const fmtOpts = opts.host !== undefined ? { host: opts.host } : {};
+  if (wanted !== "auto") scanner.setNormalizer(normalizerFor(wanted, fmtOpts));
+  // The format is detected on the first lines: hold them back until there are
+  // enough (so the choice does not depend on how the input was chunked).
+  let detecting = wanted === "auto";
+  let held: FramedBlock = { text: "", invalidUtf8At: [] };
+  const DETECT_BYTES = 16384;
+  const DETECT_LINES = 40;
+
+  const runBlock = (b: FramedBlock): void => {
     if (b.text.length === 0) return;
-    sawAny = true;
     if (firstBlock) {
       firstBlock = false;
       if (looksBinary(b.text)) {
@@ -67,19 +81,51 @@ export function createAnalyzer(
     scanner.pushBlock(b.text, b.invalidUtf8At);
   };
 
+  const decide = (): void => {
+    detecting = false;
+    const f = detectFormat(held.text.slice(0, DETECT_BYTES));
+    if (f !== "dmesg") {
+      scanner.setNormalizer(normalizerFor(f, fmtOpts));
+      onDiagnostic({ code: "input-format", severity: "info", message: `${sourceName} read as ${f} (override with --input-format)`, source: sourceName });
+    }
+    const h = held;
+    held = { text: "", invalidUtf8At: [] };
+    runBlock(h);
+  };
+
+  const feed = (b: FramedBlock): void => {
+    if (b.text.length === 0) return;
+    sawAny = true;
+    if (!detecting) {
+      runBlock(b);
+      return;
+    }
+    const base = held.text.length;
+    held = { text: held.text + b.text, invalidUtf8At: [...held.invalidUtf8At, ...b.invalidUtf8At.map((x) => x + base)] };
+    if (held.text.length >= DETECT_BYTES || countNewlines(held.text, DETECT_LINES) >= DETECT_LINES) decide();
+  };
+
   return {
     push(chunk) {
       feed(framer.push(chunk));
     },
     flush() {
+      if (detecting && held.text.length) decide();
       scanner.flush();
     },
     end() {
       feed(framer.end());
+      if (detecting) decide();
       scanner.end();
       if (!sawAny) onDiagnostic({ code: "empty-input", severity: "info", message: `${sourceName} is empty`, source: sourceName });
     },
   };
+}
+
+function countNewlines(s: string, max: number): number {
+  let n = 0;
+  for (let i = s.indexOf("\n"); i >= 0 && n < max; i = s.indexOf("\n", i + 1)) n++;
+  return n;
 }
 
 function looksBinary(text: string): boolean {

@@ -182,7 +182,8 @@ export interface Diagnostic {
     | "empty-input"
     | "grammar"
     | "scan-limit"
-    | "unsafe-entry";
+    | "unsafe-entry"
+    | "input-format";
   severity: DiagnosticSeverity;
   message: string;
   source?: string;

@@ -21,8 +21,8 @@ export interface ScannerOptions {
   maxIncidentLines?: number;
   /** Longer lines are analysed up to this many characters, with a diagnostic (default 65536). */
   maxLineLength?: number;
-  /** Turns one raw line into a record; plain dmesg by default. */
-  normalize?: (raw: string, line: number) => LogRecord;
+  /** Turns one raw line into a record (null: not a kernel message, skipped); plain dmesg by default. */
+  normalize?: (raw: string, line: number) => LogRecord | null;
 }
 
 /** Diagnostics of one kind reported per source at most. */
@@ -44,7 +44,7 @@ export class Scanner {
   private readonly anchors: RegExp[];
   /** Next hit of each anchor search in the current block: -1 = not searched yet, Infinity = none left. */
   private readonly next: number[];
-  private readonly normalize: (raw: string, line: number) => LogRecord;
+  private normalize: (raw: string, line: number) => LogRecord | null;
   private readonly diagnose: (d: Diagnostic) => void;
   private readonly sourceName: string;
   private readonly maxLine: number;
@@ -86,7 +86,7 @@ export class Scanner {
         let nl = block.indexOf("\n", pos);
         if (nl < 0) nl = n;
         this.tail = [];
-        m.feed(this.normalize(this.take(block, pos, nl), this.line));
+        this.feed(this.take(block, pos, nl));
         pos = nl + 1;
         continue;
       }
@@ -114,10 +114,20 @@ export class Scanner {
       }
       let nl = block.indexOf("\n", hit);
       if (nl < 0) nl = n;
-      m.feed(this.normalize(this.take(block, start, nl), this.line));
+      this.feed(this.take(block, start, nl));
       pos = nl + 1;
     }
     this.tail = [];
+  }
+
+  /** Switches the line format (before the first block). */
+  setNormalizer(fn: (raw: string, line: number) => LogRecord | null): void {
+    this.normalize = fn;
+  }
+
+  private feed(raw: string): void {
+    const rec = this.normalize(raw, this.line);
+    if (rec) this.machine.feed(rec);
   }
 
   /** Consumes the line block[a, b) for analysis: numbers it, checks it, returns a detached copy. */
@@ -185,12 +195,15 @@ export class Scanner {
     if (before.length) {
       // Their numbers were already counted with the previous block.
       let ln = this.line - before.length;
-      for (const raw of before) this.machine.feed(this.normalize(raw, ++ln));
+      for (const raw of before) {
+        const rec = this.normalize(raw, ++ln);
+        if (rec) this.machine.feed(rec);
+      }
     }
     for (let i = 0; i < starts.length; i++) {
       const a = starts[i]!;
       const b = i + 1 < starts.length ? starts[i + 1]! : to;
-      this.machine.feed(this.normalize(this.take(block, a, b - 1), this.line));
+      this.feed(this.take(block, a, b - 1));
     }
   }
 

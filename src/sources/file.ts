@@ -3,7 +3,8 @@
  * layer besides the CLI that touches the filesystem or the process.
  */
 import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
+import { createGunzip } from "node:zlib";
 
 export interface OpenedSource {
   name: string;
@@ -35,13 +36,40 @@ export async function openSource(path: string, stdin: NodeJS.ReadableStream = pr
   if (st.isDirectory()) {
     throw new SourceError(`${path} is a directory; give log files, or only directories (they are scanned as crash directories: kpanic scan ${path})`, path);
   }
+  let magic: Buffer;
+  try {
+    const fh = await open(path, "r");
+    try {
+      const b = Buffer.alloc(6);
+      const { bytesRead } = await fh.read(b, 0, 6, 0);
+      magic = b.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    throw new SourceError(describeFsError(e, path), path);
+  }
+  const other = compressedWith(magic);
+  if (other) throw new SourceError(`${path} is ${other} compressed; decompress it first (${DECOMPRESS[other]} ${path} | kpanic)`, path);
   const stream = createReadStream(path, { highWaterMark: CHUNK_SIZE });
   // Surface open errors (EACCES) as SourceError before any data flows.
   await new Promise<void>((resolve, reject) => {
     stream.once("open", () => resolve());
     stream.once("error", (e) => reject(new SourceError(describeFsError(e, path), path)));
   });
+  // gzip (rotated kern.log.2.gz): streamed through node:zlib, never inflated whole.
+  if (magic[0] === 0x1f && magic[1] === 0x8b) return { name: path, stream: stream.pipe(createGunzip({ chunkSize: CHUNK_SIZE })) };
   return { name: path, stream };
+}
+
+const DECOMPRESS: Record<string, string> = { zstd: "zstd -dc", xz: "xz -dc", bzip2: "bzip2 -dc" };
+
+/** Compression formats kpanic does not read itself, from their magic bytes. */
+export function compressedWith(m: Uint8Array): "zstd" | "xz" | "bzip2" | null {
+  if (m[0] === 0x28 && m[1] === 0xb5 && m[2] === 0x2f && m[3] === 0xfd) return "zstd";
+  if (m[0] === 0xfd && m[1] === 0x37 && m[2] === 0x7a && m[3] === 0x58 && m[4] === 0x5a && m[5] === 0x00) return "xz";
+  if (m[0] === 0x42 && m[1] === 0x5a && m[2] === 0x68) return "bzip2";
+  return null;
 }
 
 export function describeFsError(e: unknown, path: string): string {

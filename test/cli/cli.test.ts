@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ajv } from "ajv";
@@ -124,5 +125,28 @@ describe("kpanic CLI", () => {
     child.stdin.end();
     await new Promise((r) => child.on("close", r));
     expect(sawEarly).toBe(true);
+  });
+
+  it.runIf(sysrq)("reads a gzip-compressed log, and says how to decompress zstd/xz/bzip2", () => {
+    const d = mkdtempSync(join(tmpdir(), "kpanic-gz-"));
+    try {
+      writeFileSync(join(d, "kern.log.2.gz"), gzipSync(readFileSync(join(ROOT, sysrq!))));
+      const r = run(["--format", "ndjson", join(d, "kern.log.2.gz")]);
+      expect(r.status).toBe(0);
+      expect((JSON.parse(r.stdout.trim()) as { title: string }).title).toBe("kernel panic: sysrq triggered crash");
+      writeFileSync(join(d, "x.zst"), Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0]));
+      const z = run([join(d, "x.zst")]);
+      expect(z.status).toBe(2);
+      expect(z.stderr).toContain("zstd -dc");
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it.runIf(survivor)("--input-format and --host", () => {
+    const lines = readFileSync(join(ROOT, survivor!), "utf8").split(/\r?\n/).filter((l) => l.startsWith("["));
+    const syslog = lines.map((l) => `Nov 28 19:06:00 box kernel: ${l}`).join("\n") + "\n";
+    expect(run(["--format", "ndjson", "--input-format", "syslog", "-"], syslog).stdout.trim().split("\n")).toHaveLength(1);
+    expect(run(["--format", "ndjson", "--host", "elsewhere", "-"], syslog).stdout.trim()).toBe("");
   });
 });

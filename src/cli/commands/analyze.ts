@@ -4,6 +4,7 @@
 import { stat } from "node:fs/promises";
 import type { Argv, CommandModule } from "yargs";
 import { runScan } from "./scan.js";
+import { INPUT_FORMATS, type InputFormat } from "../../records/formats.js";
 import { analyze, INCIDENT_CLASSES, type Diagnostic, type Incident, type IncidentClass } from "../../index.js";
 import { openSource, SourceError } from "../../sources/file.js";
 import { buildReport, renderJson, renderMarkdown, renderNdjsonLine, renderText, type SourceSummary } from "../../report/render.js";
@@ -18,6 +19,8 @@ export interface AnalyzeArgs {
   raw: boolean;
   quiet: boolean;
   maxLineLength: number;
+  inputFormat: InputFormat | "auto";
+  host?: string;
 }
 
 export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
@@ -59,7 +62,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       printDiagnostic(d, args.quiet);
     };
     try {
-      for await (const inc of analyze(src.stream, { sourceName: src.name, maxLineLength: args.maxLineLength, onDiagnostic })) {
+      for await (const inc of analyze(src.stream, { sourceName: src.name, maxLineLength: args.maxLineLength, onDiagnostic, inputFormat: args.inputFormat, ...(args.host !== undefined ? { host: args.host } : {}) })) {
         summary.incidents++;
         if (failOn.has(inc.class)) found = true;
         if (args.format === "ndjson") out.write(renderNdjsonLine(inc));
@@ -97,6 +100,8 @@ export const analyzeCommand: CommandModule = {
       .option("raw", { type: "boolean", default: false, describe: "text format: also print each incident's raw lines" })
       .option("quiet", { alias: "q", type: "boolean", default: false, describe: "do not print informational diagnostics" })
       .option("max-line-length", { type: "number", default: 65536, describe: "longest line analysed, in characters" })
+      .option("input-format", { choices: ["auto", ...INPUT_FORMATS] as const, default: "auto", describe: "input format (default: detected from the first lines)" })
+      .option("host", { type: "string", describe: "syslog/journal input: only this host's lines" })
       .example("dmesg | $0", "explain what the running kernel logged")
       .example("$0 /var/crash/*/dmesg.*", "explain the logs kdump saved")
       .example("$0 analyze --format json vmcore-dmesg.txt", "machine-readable report (schema kpanic.report/v1)")
@@ -110,6 +115,8 @@ export const analyzeCommand: CommandModule = {
         raw: a["raw"] as boolean,
         quiet: a["quiet"] as boolean,
         maxLineLength: a["max-line-length"] as number,
+        inputFormat: a["input-format"] as InputFormat | "auto",
+        ...(a["host"] !== undefined ? { host: a["host"] as string } : {}),
       }),
     );
   },

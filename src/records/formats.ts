@@ -1,0 +1,216 @@
+/**
+ * Log formats other than plain dmesg: detected from a source's first lines
+ * (or chosen with --input-format), each turning one raw line into a record
+ * whose `text` is the kernel message, or null for a line that is not a kernel
+ * message (another daemon's syslog line, a kmsg continuation line).
+ */
+import type { LogRecord } from "../types.js";
+import { normalizeLine, stripControls } from "./normalize.js";
+
+export type InputFormat =
+  | "dmesg"
+  | "dmesg-ctime"
+  | "dmesg-iso"
+  | "dmesg-decode"
+  | "kmsg"
+  | "syslog"
+  | "journal-short"
+  | "journal-json";
+
+export const INPUT_FORMATS: readonly InputFormat[] = ["dmesg", "dmesg-ctime", "dmesg-iso", "dmesg-decode", "kmsg", "syslog", "journal-short", "journal-json"];
+
+export type LineNormalizer = (raw: string, line: number) => LogRecord | null;
+
+export interface FormatOptions {
+  /** syslog / journal-short: keep only this host's lines. */
+  host?: string;
+}
+
+const LEVELS = ["emerg", "alert", "crit", "err", "warn", "notice", "info", "debug"];
+const FACILITIES = ["kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news"];
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+// `[Sun Nov 24 17:38:08 2024] msg` (dmesg -T / --ctime)
+const CTIME_RE = /^\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})\] ?/;
+// `2024-11-24T17:38:08,123456+00:00 msg` (dmesg --time-format iso)
+const ISO_RE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:[,.](\d{1,9}))?([+-]\d{2}:?\d{2}|Z)? /;
+// `kern  :err   : [   90.19] msg` (dmesg -x)
+const DECODE_RE = /^([a-z]{2,8}) {0,6}:([a-z]{3,6}) {0,6}: /;
+// `6,339,5140900,-;msg` (/dev/kmsg; also `6,339,5140900,-,caller=T123;msg`)
+const KMSG_RE = /^(\d{1,4}),(\d{1,20}),(\d{1,20}),([-c+])(?:,[^;]{0,64})?;/;
+// `Nov 24 17:38:08 host kernel: msg` (RFC 3164 syslog, journalctl -o short)
+const BSD_RE = /^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) ([^ ]{1,255}) ([^ :[]{1,64})(?:\[\d{1,10}\])?: ?/;
+// `2024-11-24T17:38:08.123456+01:00 host kernel: msg` (rsyslog high precision, journalctl -o short-iso)
+const ISO_SYSLOG_RE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:[+-]\d{2}:?\d{2}|Z)?) ([^ ]{1,255}) ([^ :[]{1,64})(?:\[\d{1,10}\])?: ?/;
+// `<4>1 2024-11-24T17:38:08.123Z host kernel - - - msg` (RFC 5424)
+const RFC5424_RE = /^<(\d{1,3})>1 ([^ ]{1,64}) ([^ ]{1,255}) ([^ ]{1,48}) [^ ]{1,128} [^ ]{1,32} (?:-|\[[^\]]{0,2000}\]) ?/;
+// `[   90.192379] host kernel: msg` (journalctl -o short-monotonic)
+const MONO_SYSLOG_RE = /^\[ {0,12}(\d{1,12}\.\d{1,9})\] ([^ ]{1,255}) ([^ :[]{1,64})(?:\[\d{1,10}\])?: ?/;
+
+function record(line: number, raw: string, text: string, extra: Partial<LogRecord> = {}): LogRecord {
+  // The message itself may carry dmesg's own prefixes (kern.log keeps "[ 90.19] ").
+  const inner = normalizeLine(text, line);
+  return {
+    line,
+    raw,
+    text: inner.text,
+    time: extra.time ?? inner.time,
+    level: extra.level ?? inner.level,
+    facility: extra.facility ?? inner.facility,
+    caller: extra.caller ?? inner.caller,
+    ...(extra.wallTime !== undefined ? { wallTime: extra.wallTime } : {}),
+    ...(extra.seq !== undefined ? { seq: extra.seq } : {}),
+    ...(extra.host !== undefined ? { host: extra.host } : {}),
+  };
+}
+
+function clean(raw: string): string {
+  let s = raw;
+  if (s.length > 0 && s.charCodeAt(s.length - 1) === 13) s = s.slice(0, -1);
+  return stripControls(s);
+}
+
+const YEAR = new Date().getUTCFullYear();
+
+function bsdTime(mon: string, day: string, hh: string, mm: string, ss: string): string {
+  const m = MONTHS.indexOf(mon) + 1;
+  return `${YEAR}-${String(m).padStart(2, "0")}-${day.padStart(2, "0")}T${hh}:${mm}:${ss}`;
+}
+
+/** The line parser for a format. */
+export function normalizerFor(format: InputFormat, opts: FormatOptions = {}): LineNormalizer {
+  const host = opts.host;
+  switch (format) {
+    case "dmesg":
+      return normalizeLine;
+    case "dmesg-ctime":
+      return (raw, line) => {
+        const s = clean(raw);
+        const m = CTIME_RE.exec(s);
+        if (!m) return normalizeLine(raw, line);
+        const mon = String(MONTHS.indexOf(m[1]!) + 1).padStart(2, "0");
+        // dmesg -T computes it from boot time and uptime: wrong after a suspend.
+        return record(line, raw, s.slice(m[0].length), { wallTime: `${m[6]}-${mon}-${m[2]!.padStart(2, "0")}T${m[3]}:${m[4]}:${m[5]}` });
+      };
+    case "dmesg-iso":
+      return (raw, line) => {
+        const s = clean(raw);
+        const m = ISO_RE.exec(s);
+        if (!m) return normalizeLine(raw, line);
+        return record(line, raw, s.slice(m[0].length), { wallTime: `${m[1]}${m[2] ? "." + m[2] : ""}${m[3] ?? ""}` });
+      };
+    case "dmesg-decode":
+      return (raw, line) => {
+        const s = clean(raw);
+        const m = DECODE_RE.exec(s);
+        if (!m) return normalizeLine(raw, line);
+        const fac = FACILITIES.indexOf(m[1]!);
+        const lvl = LEVELS.indexOf(m[2]!);
+        if (fac > 0) return null; // dmesg -x also shows user-space (facility user) messages
+        return record(line, raw, s.slice(m[0].length), { ...(lvl >= 0 ? { level: lvl } : {}), facility: 0 });
+      };
+    case "kmsg":
+      return (raw, line) => {
+        const s = clean(raw);
+        if (s.charCodeAt(0) === 32) return null; // " SUBSYSTEM=..." continuation
+        const m = KMSG_RE.exec(s);
+        if (!m) return normalizeLine(raw, line);
+        const pri = Number(m[1]);
+        const usec = Number(m[3]);
+        const caller = /caller=([TC]\d{1,10})/.exec(m[0]);
+        const text = s.slice(m[0].length).replace(/\\x([0-9a-f]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16)));
+        return record(line, raw, text, { level: pri & 7, facility: pri >> 3, time: usec / 1e6, seq: Number(m[2]), ...(caller ? { caller: caller[1]! } : {}) });
+      };
+    case "syslog":
+    case "journal-short":
+      return (raw, line) => {
+        const s = clean(raw);
+        let m = BSD_RE.exec(s);
+        if (m) {
+          if (m[7] !== "kernel" || (host !== undefined && m[6] !== host)) return null;
+          return record(line, raw, s.slice(m[0].length), { wallTime: bsdTime(m[1]!, m[2]!, m[3]!, m[4]!, m[5]!), host: m[6]! });
+        }
+        m = ISO_SYSLOG_RE.exec(s);
+        if (m) {
+          if (m[3] !== "kernel" || (host !== undefined && m[2] !== host)) return null;
+          return record(line, raw, s.slice(m[0].length), { wallTime: m[1]!, host: m[2]! });
+        }
+        m = MONO_SYSLOG_RE.exec(s);
+        if (m) {
+          if (m[3] !== "kernel" || (host !== undefined && m[2] !== host)) return null;
+          return record(line, raw, s.slice(m[0].length), { time: Number(m[1]), host: m[2]! });
+        }
+        m = RFC5424_RE.exec(s);
+        if (m) {
+          if (m[4] !== "kernel" || (host !== undefined && m[3] !== host)) return null;
+          const pri = Number(m[1]);
+          return record(line, raw, s.slice(m[0].length), { wallTime: m[2]!, host: m[3]!, level: pri & 7, facility: pri >> 3 });
+        }
+        return null; // not a syslog line at all (continuation, garbage): not a kernel message
+      };
+    case "journal-json":
+      return (raw, line) => {
+        const s = raw.trim();
+        if (!s.startsWith("{")) return null;
+        let e: Record<string, unknown>;
+        try {
+          e = JSON.parse(s) as Record<string, unknown>;
+        } catch {
+          return null;
+        }
+        if (e["_TRANSPORT"] !== undefined && e["_TRANSPORT"] !== "kernel") return null;
+        const h = typeof e["_HOSTNAME"] === "string" ? e["_HOSTNAME"] : undefined;
+        if (host !== undefined && h !== host) return null;
+        const msg = e["MESSAGE"];
+        let text: string;
+        if (typeof msg === "string") text = msg;
+        else if (Array.isArray(msg) && msg.every((b) => typeof b === "number")) text = new TextDecoder().decode(new Uint8Array(msg as number[]));
+        else return null; // null (longer than journald's field limit) or unknown
+        const us = Number(e["_SOURCE_MONOTONIC_TIMESTAMP"] ?? e["__MONOTONIC_TIMESTAMP"]);
+        const rt = Number(e["__REALTIME_TIMESTAMP"]);
+        const pri = Number(e["PRIORITY"]);
+        const msgLine = text.split("\n")[0] ?? "";
+        // The incident text shows the message as dmesg would, not the JSON.
+        const shown = Number.isFinite(us) ? `[${(us / 1e6).toFixed(6).padStart(12)}] ${msgLine}` : msgLine;
+        return record(line, shown, msgLine, {
+          ...(Number.isFinite(us) ? { time: us / 1e6 } : {}),
+          ...(Number.isFinite(rt) ? { wallTime: new Date(rt / 1000).toISOString() } : {}),
+          ...(Number.isFinite(pri) ? { level: pri } : {}),
+          ...(h !== undefined ? { host: h } : {}),
+        });
+      };
+  }
+}
+
+/**
+ * Guesses the format from a source's first lines: the format whose pattern
+ * matches most of the first non-empty lines (plain dmesg when nothing does).
+ */
+export function detectFormat(sample: string): InputFormat {
+  // Lines starting with a space are continuations (kmsg's " SUBSYSTEM=pci"): they tell nothing.
+  const lines = sample.split("\n").map((l) => clean(l)).filter((l) => l.trim().length > 0 && l.charCodeAt(0) !== 32).slice(0, 40);
+  if (lines.length === 0) return "dmesg";
+  const score: [InputFormat, RegExp][] = [
+    ["journal-json", /^\{"/],
+    ["kmsg", KMSG_RE],
+    ["dmesg-ctime", CTIME_RE],
+    ["dmesg-iso", ISO_RE],
+    ["dmesg-decode", DECODE_RE],
+    ["syslog", BSD_RE],
+    ["syslog", ISO_SYSLOG_RE],
+    ["syslog", RFC5424_RE],
+    ["journal-short", MONO_SYSLOG_RE],
+  ];
+  let best: InputFormat = "dmesg";
+  let bestN = 0;
+  for (const [f, re] of score) {
+    let n = 0;
+    for (const l of lines) if (re.test(l)) n++;
+    if (n > bestN) {
+      best = f;
+      bestN = n;
+    }
+  }
+  // A serial console capture may have a few odd lines: a clear majority decides.
+  return bestN * 2 > lines.length ? best : "dmesg";
+}
