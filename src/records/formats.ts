@@ -15,9 +15,10 @@ export type InputFormat =
   | "kmsg"
   | "syslog"
   | "journal-short"
-  | "journal-json";
+  | "journal-json"
+  | "dmesg-json";
 
-export const INPUT_FORMATS: readonly InputFormat[] = ["dmesg", "dmesg-ctime", "dmesg-iso", "dmesg-decode", "kmsg", "syslog", "journal-short", "journal-json"];
+export const INPUT_FORMATS: readonly InputFormat[] = ["dmesg", "dmesg-ctime", "dmesg-iso", "dmesg-decode", "dmesg-json", "kmsg", "syslog", "journal-short", "journal-json"];
 
 export type LineNormalizer = (raw: string, line: number) => LogRecord | null;
 
@@ -44,6 +45,13 @@ const BSD_RE = /^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}
 const ISO_SYSLOG_RE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:[+-]\d{2}:?\d{2}|Z)?) ([^ ]{1,255}) ([^ :[]{1,64})(?:\[\d{1,10}\])?: ?/;
 // `<4>1 2024-11-24T17:38:08.123Z host kernel - - - msg` (RFC 5424)
 const RFC5424_RE = /^<(\d{1,3})>1 ([^ ]{1,64}) ([^ ]{1,255}) ([^ ]{1,48}) [^ ]{1,128} [^ ]{1,32} (?:-|\[[^\]]{0,2000}\]) ?/;
+// util-linux dmesg --json: `"pri": 6,` / `"time":     0.000000,` / `"msg": "..."` one field a line
+// (2.38), or `{"pri": 6, "time": 0.0, "msg": "..."},` one record a line.
+const DMESG_JSON_RE = /^ {0,16}(?:\{ ?)?"pri": ?\d{1,4},/;
+const DJ_PRI = /"pri": ?(\d{1,4})/;
+const DJ_TIME = /"time": {0,16}(\d{1,12}(?:\.\d{1,9})?)/;
+const DJ_CALLER = /"caller": ?"([TC]\d{1,10})"/;
+const DJ_MSG = /"msg": ?("(?:[^"\\]|\\.){0,100000}")/;
 // `[   90.192379] host kernel: msg` (journalctl -o short-monotonic)
 const MONO_SYSLOG_RE = /^\[ {0,12}(\d{1,12}\.\d{1,9})\] ([^ ]{1,255}) ([^ :[]{1,64})(?:\[\d{1,10}\])?: ?/;
 
@@ -148,6 +156,35 @@ export function normalizerFor(format: InputFormat, opts: FormatOptions = {}): Li
         }
         return null; // not a syslog line at all (continuation, garbage): not a kernel message
       };
+    case "dmesg-json": {
+      // Fields arrive on separate lines: remember pri/time/caller until the msg line.
+      let pri: number | null = null;
+      let time: number | null = null;
+      let caller: string | null = null;
+      return (raw, line) => {
+        const s = raw;
+        let m = DJ_PRI.exec(s);
+        if (m) {
+          pri = Number(m[1]);
+          time = null;
+          caller = null;
+        }
+        m = DJ_TIME.exec(s);
+        if (m) time = Number(m[1]);
+        m = DJ_CALLER.exec(s);
+        if (m) caller = m[1]!;
+        m = DJ_MSG.exec(s);
+        if (!m) return null;
+        let msg: string;
+        try {
+          msg = JSON.parse(m[1]!) as string;
+        } catch {
+          return null;
+        }
+        const shown = time !== null ? `[${time.toFixed(6).padStart(12)}] ${msg}` : msg;
+        return record(line, shown, msg, { ...(time !== null ? { time } : {}), ...(pri !== null ? { level: pri & 7, facility: pri >> 3 } : {}), ...(caller ? { caller } : {}) });
+      };
+    }
     case "journal-json":
       return (raw, line) => {
         const s = raw.trim();
@@ -187,11 +224,13 @@ export function normalizerFor(format: InputFormat, opts: FormatOptions = {}): Li
  * matches most of the first non-empty lines (plain dmesg when nothing does).
  */
 export function detectFormat(sample: string): InputFormat {
-  // Lines starting with a space are continuations (kmsg's " SUBSYSTEM=pci"): they tell nothing.
-  const lines = sample.split("\n").map((l) => clean(l)).filter((l) => l.trim().length > 0 && l.charCodeAt(0) !== 32).slice(0, 40);
+  // kmsg's continuation lines (" SUBSYSTEM=pci") tell nothing.
+  const lines = sample.split("\n").map((l) => clean(l)).filter((l) => l.trim().length > 0 && !/^ [A-Z_]{1,32}=/.test(l)).slice(0, 40);
   if (lines.length === 0) return "dmesg";
+  if (lines[0]!.trim() === "{" && /^ {0,8}"dmesg": ?\[/.test(lines[1] ?? "")) return "dmesg-json";
   const score: [InputFormat, RegExp][] = [
-    ["journal-json", /^\{"/],
+    ["journal-json", /^\{"(?!dmesg")/],
+    ["dmesg-json", DMESG_JSON_RE],
     ["kmsg", KMSG_RE],
     ["dmesg-ctime", CTIME_RE],
     ["dmesg-iso", ISO_RE],

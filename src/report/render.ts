@@ -109,7 +109,7 @@ export function renderText(r: Report, opts: TextOptions = {}): string {
     out.push(renderSummaryTable(r.incidents, opts.width));
     r.incidents.forEach((i, n) => out.push(renderIncidentText(i, n + 1, opts)));
   }
-  return out.join("\n");
+  return out.join("\n").replace(/\n*$/, "\n");
 }
 
 function mdEscape(s: string): string {

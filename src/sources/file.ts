@@ -36,6 +36,10 @@ export async function openSource(path: string, stdin: NodeJS.ReadableStream = pr
   if (st.isDirectory()) {
     throw new SourceError(`${path} is a directory; give log files, or only directories (they are scanned as crash directories: kpanic scan ${path})`, path);
   }
+  if (!st.isFile()) {
+    // /dev/kmsg, a FIFO: stream it as it comes (no peeking at magic bytes).
+    return { name: path, stream: createReadStream(path, { highWaterMark: CHUNK_SIZE }) };
+  }
   let magic: Buffer;
   try {
     const fh = await open(path, "r");

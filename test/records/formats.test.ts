@@ -72,3 +72,21 @@ describe("input formats", () => {
     expect(detectFormat(readFileSync(join(ROOT, "corpora/x86_64/panic/sysrq-c.log"), "utf8"))).toBe("dmesg");
   });
 });
+
+describe("util-linux dmesg --json", () => {
+  const t = (l: string) => (parts(l).sec + parts(l).usec / 1e6).toFixed(6).padStart(12);
+  it("one field a line, as util-linux 2.38 prints it", () => {
+    const recs = plain.map((l) => [`         "pri": 4,`, `         "time": ${t(l)},`, `         "msg": ${JSON.stringify(parts(l).msg)}`].join("\n"));
+    const text = ["{", '   "dmesg": [', "      {", recs.join("\n      },{\n"), "      }", "   ]", "}"].join("\n") + "\n";
+    expect(detectFormat(text)).toBe("dmesg-json");
+    expect(shape(text)).toEqual(want);
+    const r = analyzeText(text).incidents[0]!;
+    expect(r.time.uptime).toBeGreaterThan(0);
+  });
+  it("one record a line", () => {
+    const lines = plain.map((l) => `      {"pri": 4, "time": ${t(l)}, "msg": ${JSON.stringify(parts(l).msg)}},`);
+    const text = ["{", '   "dmesg": [', ...lines, "   ]", "}"].join("\n") + "\n";
+    expect(detectFormat(text)).toBe("dmesg-json");
+    expect(shape(text)).toEqual(want);
+  });
+});
