@@ -109,7 +109,8 @@ export function renderText(r: Report, opts: TextOptions = {}): string {
     out.push(renderSummaryTable(r.incidents, opts.width));
     r.incidents.forEach((i, n) => out.push(renderIncidentText(i, n + 1, opts)));
   }
-  return out.join("\n").replace(/\n*$/, "\n");
+  const s = out.join("\n");
+  return s.endsWith("\n") ? s : s + "\n";
 }
 
 function mdEscape(s: string): string {
