@@ -2,7 +2,7 @@
  * Renderers: versioned JSON report, NDJSON, human text (with a summary
  * table), markdown for tickets.
  */
-import { table, getBorderCharacters } from "table";
+import { lazyTable } from "./lazy-table.js";
 import type { Diagnostic, Incident } from "../types.js";
 import { describe, frameText } from "./describe.js";
 
@@ -60,8 +60,8 @@ export function renderSummaryTable(incidents: Incident[], width = 100): string {
       `${short(baseName(i.source.name), 18)}:${i.source.startLine}`,
     ]);
   });
-  return table(rows, {
-    border: getBorderCharacters("norc"),
+  return lazyTable().table(rows, {
+    border: lazyTable().getBorderCharacters("norc"),
     drawHorizontalLine: (idx, size) => idx === 0 || idx === 1 || idx === size,
     columns: { 4: { width: titleWidth, wrapWord: true } },
   });

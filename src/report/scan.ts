@@ -2,7 +2,7 @@
  * `kpanic scan` results: one row per dump (newest first) and a recurrence
  * view grouping dumps whose primary incidents share a fingerprint.
  */
-import { table, getBorderCharacters } from "table";
+import { lazyTable } from "./lazy-table.js";
 import type { Diagnostic, Incident } from "../types.js";
 import type { DumpEntry } from "../sources/crashdir.js";
 
@@ -132,7 +132,7 @@ export function renderScanText(r: ScanReport, width = 100): string {
       d.primary?.fingerprint.slice(0, 8) ?? "-",
     ]);
   }
-  out.push(table(rows, { border: getBorderCharacters("norc"), drawHorizontalLine: (i, s) => i === 0 || i === 1 || i === s, columns: { 3: { width: tw, wrapWord: true } } }).trimEnd());
+  out.push(lazyTable().table(rows, { border: lazyTable().getBorderCharacters("norc"), drawHorizontalLine: (i, s) => i === 0 || i === 1 || i === s, columns: { 3: { width: tw, wrapWord: true } } }).trimEnd());
   for (const d of r.dumps) {
     const extra: string[] = [];
     if (d.vmcore) extra.push(`${d.vmcore.format} dump, ${(d.vmcore.size / 1048576).toFixed(1)} MiB${d.vmcore.compression ? `, ${d.vmcore.compression}` : ""}${d.incomplete ? ", INCOMPLETE" : ""}`);
