@@ -9,6 +9,9 @@ import { hideBin } from "yargs/helpers";
 import { analyzeCommand } from "./commands/analyze.js";
 import { scanCommand } from "./commands/scan.js";
 import { hookCommand } from "./commands/hook.js";
+import { watchCommand } from "./commands/watch.js";
+import { doctorCommand } from "./commands/doctor.js";
+import { crashkernelCommand } from "./commands/crashkernel.js";
 import { EXIT_USAGE, getExitCode, UsageError, VERSION } from "./common.js";
 
 export async function main(argv: string[]): Promise<number> {
@@ -18,6 +21,9 @@ export async function main(argv: string[]): Promise<number> {
     .command(analyzeCommand)
     .command(scanCommand)
     .command(hookCommand)
+    .command(watchCommand)
+    .command(doctorCommand)
+    .command(crashkernelCommand)
     .strict()
     .version(VERSION)
     .help()

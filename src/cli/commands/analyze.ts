@@ -5,6 +5,7 @@ import { stat } from "node:fs/promises";
 import type { Argv, CommandModule } from "yargs";
 import { runScan } from "./scan.js";
 import { INPUT_FORMATS, type InputFormat } from "../../records/formats.js";
+import { readJournalBoot } from "../../sources/journal.js";
 import { analyze, INCIDENT_CLASSES, type Diagnostic, type Incident, type IncidentClass } from "../../index.js";
 import { openSource, SourceError } from "../../sources/file.js";
 import { buildReport, renderJson, renderMarkdown, renderNdjsonLine, renderText, type SourceSummary } from "../../report/render.js";
@@ -21,11 +22,14 @@ export interface AnalyzeArgs {
   maxLineLength: number;
   inputFormat: InputFormat | "auto";
   host?: string;
+  /** Read this boot's kernel log from journald instead of files (0 = current, -1 = previous). */
+  boot?: number;
 }
 
 export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
   const out = new Output(process.stdout);
   let files = args.files;
+  if (args.boot !== undefined) return runBoot(args, args.boot);
   if (files.length === 0) {
     if (process.stdin.isTTY) {
       process.stderr.write("kpanic: no input: give a log file (kpanic /var/crash/*/dmesg.*) or pipe one in (dmesg | kpanic)\n");
@@ -85,6 +89,33 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
   return found ? EXIT_FOUND : EXIT_OK;
 }
 
+/** `kpanic --boot -1`: the kernel log of a boot, from journald. */
+async function runBoot(args: AnalyzeArgs, which: number): Promise<number> {
+  const out = new Output(process.stdout);
+  const diagnostics: Diagnostic[] = [];
+  const onDiagnostic = (d: Diagnostic): void => {
+    diagnostics.push(d);
+    printDiagnostic(d, args.quiet);
+  };
+  const boot = readJournalBoot(which);
+  const name = `journal:boot ${which}`;
+  const incidents: Incident[] = [];
+  for await (const inc of analyze(boot.lines, { sourceName: name, onDiagnostic, maxLineLength: args.maxLineLength })) {
+    if (args.format === "ndjson") out.write(renderNdjsonLine(inc));
+    else incidents.push(inc);
+  }
+  const why = await boot.done;
+  if (why) {
+    process.stderr.write(`kpanic: ${why}; is the journal persistent? (mkdir -p /var/log/journal, or read a saved log file instead)\n`);
+    return EXIT_USAGE;
+  }
+  const report = buildReport(VERSION, [{ name, incidents: incidents.length }], incidents, diagnostics);
+  if (args.format === "json") out.write(renderJson(report));
+  else if (args.format === "markdown") out.write(renderMarkdown(report));
+  else if (args.format === "text") out.write(renderText(report, { width: process.stdout.columns || 100, raw: args.raw }));
+  return args.failOn.some((c) => incidents.some((i) => i.class === c)) ? EXIT_FOUND : EXIT_OK;
+}
+
 export const analyzeCommand: CommandModule = {
   command: ["analyze [files..]", "$0 [files..]"],
   describe: "analyse kernel logs (files, or - for standard input)",
@@ -102,6 +133,7 @@ export const analyzeCommand: CommandModule = {
       .option("max-line-length", { type: "number", default: 65536, describe: "longest line analysed, in characters" })
       .option("input-format", { choices: ["auto", ...INPUT_FORMATS] as const, default: "auto", describe: "input format (default: detected from the first lines)" })
       .option("host", { type: "string", describe: "syslog/journal input: only this host's lines" })
+      .option("boot", { type: "number", describe: "read this boot's kernel log from journald (0 current, -1 previous, ...)" })
       .example("dmesg | $0", "explain what the running kernel logged")
       .example("$0 /var/crash/*/dmesg.*", "explain the logs kdump saved")
       .example("$0 analyze --format json vmcore-dmesg.txt", "machine-readable report (schema kpanic.report/v1)")
@@ -116,6 +148,7 @@ export const analyzeCommand: CommandModule = {
         quiet: a["quiet"] as boolean,
         maxLineLength: a["max-line-length"] as number,
         inputFormat: a["input-format"] as InputFormat | "auto",
+        ...(a["boot"] !== undefined ? { boot: a["boot"] as number } : {}),
         ...(a["host"] !== undefined ? { host: a["host"] as string } : {}),
       }),
     );
