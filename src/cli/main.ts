@@ -12,6 +12,8 @@ import { hookCommand } from "./commands/hook.js";
 import { watchCommand } from "./commands/watch.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { crashkernelCommand } from "./commands/crashkernel.js";
+import { dmesgCommand } from "./commands/dmesg.js";
+import { infoCommand } from "./commands/info.js";
 import { EXIT_USAGE, getExitCode, UsageError, VERSION } from "./common.js";
 
 export async function main(argv: string[]): Promise<number> {
@@ -24,6 +26,8 @@ export async function main(argv: string[]): Promise<number> {
     .command(watchCommand)
     .command(doctorCommand)
     .command(crashkernelCommand)
+    .command(dmesgCommand)
+    .command(infoCommand)
     .strict()
     .version(VERSION)
     .help()

@@ -278,7 +278,7 @@ export async function scanCrashDir(root: string, opts: ScanOptions = {}): Promis
       entry.notes.push("the dump header says it is incomplete");
     }
     if (entry.vmcore && entry.logs.length === 0) {
-      entry.notes.push("vmcore without a saved kernel log: extract it with `makedumpfile --dump-dmesg VMCORE dmesg.txt` (kpanic cannot read vmcores yet)");
+      entry.notes.push("vmcore without a saved kernel log");
     }
     if (entry.layout === "unknown" && entry.vmcore) entry.layout = entry.logs.some((l) => basename(l) === "vmcore-dmesg.txt") || basename(entry.vmcore.path).startsWith("vmcore") ? "rhel" : "debian";
     return entry;

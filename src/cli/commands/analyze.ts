@@ -6,6 +6,8 @@ import type { Argv, CommandModule } from "yargs";
 import { runScan } from "./scan.js";
 import { INPUT_FORMATS, type InputFormat } from "../../records/formats.js";
 import { readJournalBoot } from "../../sources/journal.js";
+import { openVmcoreLog } from "../../sources/vmcore.js";
+import { VmcoreError } from "../../vmcore/io.js";
 import { analyze, INCIDENT_CLASSES, type Diagnostic, type Incident, type IncidentClass } from "../../index.js";
 import { openSource, SourceError } from "../../sources/file.js";
 import { buildReport, renderJson, renderMarkdown, renderNdjsonLine, renderText, type SourceSummary } from "../../report/render.js";
@@ -51,9 +53,10 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
     sources.push(summary);
     let src;
     try {
-      src = await openSource(file);
+      // A vmcore (ELF, kdump-compressed, flattened): analyse the kernel log inside it.
+      src = (file !== "-" ? await openVmcoreLog(file) : null) ?? (await openSource(file));
     } catch (e) {
-      const msg = e instanceof SourceError ? e.message : String(e);
+      const msg = e instanceof SourceError || e instanceof VmcoreError ? e.message : String(e);
       summary.error = msg;
       const d: Diagnostic = { code: "unreadable-input", severity: "error", message: msg, source: file };
       diagnostics.push(d);

@@ -6,6 +6,7 @@ import type { Argv, CommandModule } from "yargs";
 import { analyze, type Diagnostic, type Incident } from "../../index.js";
 import { concatFiles, openSource } from "../../sources/file.js";
 import { scanCrashDir, type DumpEntry } from "../../sources/crashdir.js";
+import { openVmcoreLog } from "../../sources/vmcore.js";
 import { dumpReport, recurrences, renderScanMarkdown, renderScanText, SCAN_SCHEMA, sortDumps, type DumpReport, type ScanReport } from "../../report/scan.js";
 import { EXIT_FOUND, EXIT_OK, EXIT_USAGE, Output, printDiagnostic, setExitCode, VERSION } from "../common.js";
 import type { IncidentClass } from "../../types.js";
@@ -47,6 +48,19 @@ async function analyzeStream(stream: AsyncIterable<Uint8Array | string>, name: s
 /** The incidents in a dump's saved logs (pstore chunks are read as one log). */
 export async function dumpIncidents(e: DumpEntry, diagnose: (d: Diagnostic) => void): Promise<Incident[]> {
   const out: Incident[] = [];
+  if (e.logs.length === 0 && e.vmcore) {
+    // No saved log: read it out of the dump itself.
+    try {
+      const v = await openVmcoreLog(e.vmcore.path);
+      if (v) {
+        e.notes.push("kernel log read from the vmcore (no dmesg file was saved)");
+        out.push(...(await analyzeStream(v.stream, e.vmcore.path, diagnose)));
+      }
+    } catch (err) {
+      e.notes.push(`the vmcore's kernel log could not be read: ${(err as Error).message}`);
+    }
+    return out;
+  }
   const groups = e.concatLogs ? [e.logs] : e.logs.map((l) => [l]);
   for (const g of groups) {
     const name = g.length === 1 ? g[0]! : e.path;

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+/**
+ * vmcore benchmark: `kpanic dmesg` vs `makedumpfile --dump-dmesg` on the full
+ * dumps of the corpus's kdump run (corpora/generate/.cache/kdump/, ~32-40 MB;
+ * make them with `bash corpora/generate/run.sh kdump`) and the QEMU dumps
+ * (corpora/generate/.cache/qemu-dump/, `bash corpora/generate/vmcore-qemu.sh`;
+ * makedumpfile cannot read those), or on dumps given as arguments. Needs
+ * `npm run build`.
+ *
+ *   node bench/vmcore.mjs [--runs N] [DUMP...]
+ *
+ * For each dump: wall time (kpanic's includes ~0.2 s of Node start-up; its own
+ * decode time from --stats is in parentheses) and peak RSS (/usr/bin/time), bytes read (kpanic:
+ * its own --stats count of positioned reads; makedumpfile: strace's read and
+ * pread64 byte totals, when strace is installed) and whether both outputs are
+ * identical. Best of N runs (default 5). Prints a markdown table.
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const args = process.argv.slice(2);
+let runs = 5;
+const dumps = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === "--runs") runs = Number(args[++i]);
+  else if (args[i] === "--help" || args[i] === "-h") {
+    console.log("node bench/vmcore.mjs [--runs N] [DUMP...]");
+    process.exit(0);
+  } else dumps.push(args[i]);
+}
+if (dumps.length === 0) {
+  const walk = (d) => (fs.existsSync(d) ? fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)])) : []);
+  dumps.push(...walk(path.join(ROOT, "corpora/generate/.cache/kdump")).filter((f) => /\/(?:dump\.\d+|vmcore)$/.test(f)));
+  dumps.push(...walk(path.join(ROOT, "corpora/generate/.cache/qemu-dump")).filter((f) => /\/vmcore[-a-z]*\.(?:elf|kdump-flat)$/.test(f)));
+}
+if (dumps.length === 0) {
+  console.error("no dumps: run `bash corpora/generate/run.sh kdump` or give dump files");
+  process.exit(2);
+}
+const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
+const haveTime = fs.existsSync("/usr/bin/time");
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "kpanic-vmcore-bench-"));
+// The dmesg command through its module, so the bench works before main.ts registers it.
+const runner = path.join(tmp, "kpanic-dmesg.mjs");
+fs.writeFileSync(
+  runner,
+  `import { runDmesg } from ${JSON.stringify(path.join(ROOT, "dist/cli/commands/dmesg.js"))};\n` +
+    `process.exitCode = await runDmesg({ vmcore: process.argv[2], json: false, stats: true, quiet: true });\n`,
+);
+
+function timed(argv, stdoutFile) {
+  const full = haveTime ? ["/usr/bin/time", "-f", "TIME %M", ...argv] : argv;
+  const out = fs.openSync(stdoutFile, "w");
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(full[0], full.slice(1), { stdio: ["ignore", out, "pipe"], encoding: "utf8" });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  fs.closeSync(out);
+  const m = /TIME (\d+)/.exec(r.stderr ?? "");
+  const inside = /stats: ([\d.]+) ms/.exec(r.stderr ?? "");
+  return { status: r.status, stderr: r.stderr ?? "", wall, rssKb: m ? Number(m[1]) : NaN, decodeMs: inside ? Number(inside[1]) : NaN };
+}
+
+function best(argv, stdoutFile) {
+  let b;
+  for (let i = 0; i < runs; i++) {
+    const r = timed(argv, stdoutFile);
+    if (!b || r.wall < b.wall) b = r;
+  }
+  return b;
+}
+
+function straceBytes(argv) {
+  if (!has("strace")) return NaN;
+  const log = path.join(tmp, "strace.txt");
+  spawnSync("strace", ["-f", "-e", "trace=read,pread64,preadv,readv", "-o", log, ...argv], { stdio: "ignore" });
+  let total = 0;
+  for (const line of fs.readFileSync(log, "utf8").split("\n")) {
+    const m = /^\d+\s+p?readv?(?:64)?\(\d+,.*\)\s+=\s+(\d+)/.exec(line);
+    if (m && !line.includes("/lib") && !line.includes(".so")) total += Number(m[1]);
+  }
+  return total;
+}
+
+const rows = [];
+for (const dump of dumps) {
+  const size = fs.statSync(dump).size;
+  const kOut = path.join(tmp, "kpanic.txt");
+  const k = best(["node", runner, dump], kOut);
+  const kBytes = Number(/read (\d+) of/.exec(k.stderr)?.[1] ?? NaN);
+  const row = { dump: path.relative(ROOT, dump), size, k, kBytes, m: null, mBytes: NaN, same: "n/a" };
+  if (has("makedumpfile")) {
+    const mOut = path.join(tmp, "makedumpfile.txt");
+    const argv = ["makedumpfile", "--dump-dmesg", dump, mOut];
+    let m;
+    for (let i = 0; i < runs; i++) {
+      fs.rmSync(mOut, { force: true });
+      const r = timed(argv, path.join(tmp, "m.stdout"));
+      if (!m || r.wall < m.wall) m = r;
+    }
+    row.m = m;
+    fs.rmSync(mOut, { force: true });
+    row.mBytes = straceBytes(argv);
+    row.same = m.status === 0 && fs.existsSync(mOut) ? (fs.readFileSync(mOut).equals(fs.readFileSync(kOut)) ? "identical" : "DIFFERENT") : `makedumpfile failed (${m.status})`;
+  }
+  rows.push(row);
+}
+const mb = (n) => (Number.isFinite(n) ? (n / 1048576).toFixed(2) : "n/a");
+const lines = [
+  `vmcore benchmark, ${new Date().toISOString()}, node ${process.version}, ${os.cpus()[0]?.model ?? "?"} x${os.cpus().length}, best of ${runs}`,
+  "",
+  "| dump | size MB | kpanic s (decode ms) | kpanic RSS MB | kpanic read MB | makedumpfile s | makedumpfile RSS MB | makedumpfile read MB | output |",
+  "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+  ...rows.map(
+    (r) =>
+      `| ${r.dump} | ${mb(r.size)} | ${r.k.wall.toFixed(3)} (${r.k.decodeMs.toFixed(0)}) | ${(r.k.rssKb / 1024).toFixed(0)} | ${mb(r.kBytes)} | ${r.m ? r.m.wall.toFixed(3) : "n/a"} | ${r.m ? (r.m.rssKb / 1024).toFixed(0) : "n/a"} | ${mb(r.mBytes)} | ${r.same} |`,
+  ),
+];
+console.log(lines.join("\n"));
+fs.rmSync(tmp, { recursive: true, force: true });

@@ -1,0 +1,132 @@
+/**
+ * `kpanic info VMCORE`: what a vmcore is: kernel release, page size, crash
+ * time, KASLR offset, build id, dump format and level, completeness, and the
+ * panic string and panicking task from the log it holds.
+ */
+import type { Argv, CommandModule } from "yargs";
+import { inspectVmcoreFile } from "../../sources/vmcore.js";
+import { fmtSigned, summarizeLog, type VmcoreInspection, type VmcoreLog } from "../../vmcore/index.js";
+import { EXIT_OK, EXIT_USAGE, Output, setExitCode } from "../common.js";
+import { printVmcoreDiagnostic, statsLine, vmcoreFailure } from "./dmesg.js";
+
+export interface InfoArgs {
+  vmcore: string;
+  json: boolean;
+  stats: boolean;
+  quiet: boolean;
+}
+
+export interface VmcoreInfoReport {
+  file: string;
+  format: string;
+  description: string;
+  complete: boolean;
+  dumpLevel?: number;
+  release?: string;
+  version?: string;
+  machine?: string;
+  pageSize?: number;
+  crashTime?: string;
+  kernelOffset?: string;
+  physBase?: string;
+  physBaseSource?: string;
+  buildId?: string;
+  log?: { kind: string; records: number; ringBytes: number };
+  /** Why the log could not be read. */
+  logError?: string;
+  panic?: string;
+  task?: { comm: string; pid: number; cpu: number };
+  headline?: string;
+  diagnostics: string[];
+}
+
+export function infoReport(file: string, x: VmcoreInspection | VmcoreLog): VmcoreInfoReport {
+  const dump = x.dump;
+  const log = "records" in x ? x : x.log;
+  const info = x.info;
+  const r: VmcoreInfoReport = {
+    file,
+    format: dump.format,
+    description: dump.description,
+    complete: dump.complete,
+    diagnostics: x.diagnostics.map((d) => `${d.severity}: ${d.message}`),
+  };
+  if (dump.dumpLevel !== undefined) r.dumpLevel = dump.dumpLevel;
+  const release = info?.osrelease ?? dump.utsname?.release;
+  if (release) r.release = release;
+  if (dump.utsname?.version) r.version = dump.utsname.version;
+  if (dump.utsname?.machine) r.machine = dump.utsname.machine;
+  if (info?.pageSize !== undefined) r.pageSize = info.pageSize;
+  if (info?.crashTime !== undefined) r.crashTime = new Date(info.crashTime * 1000).toISOString();
+  if (info?.kernelOffset !== undefined) r.kernelOffset = `0x${info.kernelOffset.toString(16)}`;
+  if (info?.buildId !== undefined) r.buildId = info.buildId;
+  if (log) {
+    r.physBase = fmtSigned(log.memory.physBase);
+    r.physBaseSource = log.memory.physBaseSource;
+    r.log = { kind: log.kind, records: log.records.length, ringBytes: log.ringBytes };
+    const s = summarizeLog(log.records);
+    if (s.panic !== undefined) r.panic = s.panic;
+    if (s.task !== undefined) r.task = s.task;
+    if (s.headline !== undefined) r.headline = s.headline;
+  } else if ("logError" in x && x.logError !== undefined) r.logError = x.logError;
+  return r;
+}
+
+export function renderInfoText(r: VmcoreInfoReport): string {
+  const rows: Array<[string, string | undefined]> = [
+    ["file", r.file],
+    ["format", r.description],
+    ["complete", r.complete ? "yes" : "no (incomplete or truncated: see the diagnostics)"],
+    ["release", r.release],
+    ["version", r.version],
+    ["machine", r.machine],
+    ["page size", r.pageSize?.toString()],
+    ["crash time", r.crashTime],
+    ["kernel offset", r.kernelOffset],
+    ["phys_base", r.physBase !== undefined ? `${r.physBase} (${r.physBaseSource ?? "?"})` : undefined],
+    ["build id", r.buildId],
+    ["log", r.log ? `${r.log.records} records, ${r.log.kind} printk ring of ${r.log.ringBytes} bytes` : `unreadable: ${r.logError ?? "?"}`],
+    ["panic", r.panic],
+    ["task", r.task ? `${r.task.comm} (pid ${r.task.pid}) on CPU ${r.task.cpu}` : undefined],
+    ["first report", r.headline],
+  ];
+  return rows
+    .filter((x): x is [string, string] => x[1] !== undefined)
+    .map(([k, v]) => `${k.padEnd(14)}${v}\n`)
+    .join("");
+}
+
+export async function runInfo(args: InfoArgs): Promise<number> {
+  const out = new Output(process.stdout);
+  const t0 = performance.now();
+  let res;
+  try {
+    res = await inspectVmcoreFile(args.vmcore);
+  } catch (e) {
+    const msg = vmcoreFailure(args.vmcore, e);
+    if (msg === undefined) throw e;
+    process.stderr.write(`kpanic: error: ${msg}\n`);
+    return EXIT_USAGE;
+  }
+  const { inspection } = res;
+  for (const d of inspection.diagnostics) printVmcoreDiagnostic(args.vmcore, d, args.quiet);
+  const r = infoReport(args.vmcore, inspection);
+  out.write(args.json ? `${JSON.stringify(r, null, 2)}\n` : renderInfoText(r));
+  if (args.stats && inspection.log) process.stderr.write(statsLine(args.vmcore, { log: inspection.log, stats: res.stats, size: res.size }, performance.now() - t0));
+  // A dump that describes itself is a success even when its log cannot be read (that is in the output and on stderr).
+  return EXIT_OK;
+}
+
+export const infoCommand: CommandModule = {
+  command: "info <vmcore>",
+  describe: "describe a vmcore: kernel release, crash time, KASLR offset, dump format, completeness, panic and task",
+  builder: (y: Argv) =>
+    y
+      .positional("vmcore", { type: "string", demandOption: true, describe: "the dump file" })
+      .option("json", { type: "boolean", default: false, describe: "print one JSON document" })
+      .option("stats", { type: "boolean", default: false, describe: "report bytes read and time on stderr" })
+      .option("quiet", { alias: "q", type: "boolean", default: false, describe: "do not print informational diagnostics" }),
+  handler: async (a) => {
+    setExitCode(await runInfo({ vmcore: String(a["vmcore"]), json: a["json"] as boolean, stats: a["stats"] as boolean, quiet: a["quiet"] as boolean }));
+  },
+};

@@ -1,0 +1,203 @@
+/**
+ * vmcore → kernel log, without debug symbols. Detects the format by magic
+ * bytes, reads VMCOREINFO, translates addresses (x86_64) and decodes the
+ * printk ring. Pure: all I/O goes through a RandomAccess.
+ */
+import type { PhysicalDump } from "./dump.js";
+import { Elf64Dump, isElf64 } from "./elf.js";
+import { FlattenedSource, isFlattened } from "./flat.js";
+import { VmcoreError, type RandomAccess, type VmcoreDiagnostic } from "./io.js";
+import { isKdumpSignature, KdumpCompressed } from "./kdump.js";
+import { readLog, type LogRecord, type RingOptions } from "./printk.js";
+import { parseVmcoreinfo, type VmcoreInfo } from "./vmcoreinfo.js";
+import { X86_64Memory } from "./x86_64.js";
+
+export * from "./io.js";
+export type { DumpFormat, PhysicalDump } from "./dump.js";
+export { Elf64Dump } from "./elf.js";
+export { FlattenedSource } from "./flat.js";
+export { KdumpCompressed } from "./kdump.js";
+export type { LogRecord, RingReadResult } from "./printk.js";
+export { formatJson, formatMakedumpfile, callerString, timestamp } from "./format.js";
+export { parseVmcoreinfo, type VmcoreInfo } from "./vmcoreinfo.js";
+export { X86_64Memory, fmtSigned } from "./x86_64.js";
+
+export type VmcoreKind = "kdump-compressed" | "kdump-flattened" | "elf64";
+
+/** Which vmcore format these first bytes announce, if any. */
+export function sniffVmcore(head: Uint8Array): VmcoreKind | null {
+  if (isKdumpSignature(head)) return "kdump-compressed";
+  if (isFlattened(head)) return "kdump-flattened";
+  // An ELF64 core (e_type 4 = ET_CORE).
+  if (isElf64(head) && head.length >= 18 && head[16] === 4 && head[17] === 0) return "elf64";
+  return null;
+}
+
+export interface OpenedDump {
+  dump: PhysicalDump;
+  /** The flattened index, when the file is flattened. */
+  flat?: FlattenedSource;
+}
+
+/** Opens a dump of any supported format. Throws VmcoreError("not-a-vmcore") for other files. */
+export async function openDump(src: RandomAccess): Promise<OpenedDump> {
+  const head = await src.read(0, 64);
+  const kind = sniffVmcore(head);
+  if (kind === "kdump-compressed") return { dump: await KdumpCompressed.open(src) };
+  if (kind === "elf64") return { dump: await Elf64Dump.open(src) };
+  if (kind === "kdump-flattened") {
+    const flat = await FlattenedSource.open(src);
+    const inner = await flat.read(0, 64);
+    if (isKdumpSignature(inner)) {
+      const dump = await KdumpCompressed.open(flat, "kdump-compressed (flattened)");
+      dump.diagnostics.unshift(...flat.diagnostics);
+      if (!flat.complete) dump.complete = false;
+      return { dump, flat };
+    }
+    if (isElf64(inner)) {
+      const dump = await Elf64Dump.open(flat);
+      dump.description = `${dump.description} (flattened)`;
+      dump.diagnostics.unshift(...flat.diagnostics);
+      if (!flat.complete) dump.complete = false;
+      return { dump, flat };
+    }
+    throw new VmcoreError("bad-header", "flattened dump: the reassembled data is neither kdump-compressed nor ELF");
+  }
+  throw new VmcoreError("not-a-vmcore", "not a vmcore: no ELF core, KDUMP or makedumpfile flattened signature");
+}
+
+export interface VmcoreLog {
+  dump: PhysicalDump;
+  flat?: FlattenedSource;
+  info: VmcoreInfo;
+  memory: X86_64Memory;
+  kind: "lockless" | "legacy";
+  records: LogRecord[];
+  ringBytes: number;
+  diagnostics: VmcoreDiagnostic[];
+}
+
+export function vmcoreInfoOf(dump: PhysicalDump): VmcoreInfo {
+  if (dump.vmcoreinfo === null) throw new VmcoreError("no-vmcoreinfo", "the dump has no VMCOREINFO note: the log cannot be found without it");
+  return parseVmcoreinfo(dump.vmcoreinfo);
+}
+
+/** Opens a dump and decodes its kernel log. */
+export async function readVmcoreLog(src: RandomAccess, opts: RingOptions = {}): Promise<VmcoreLog> {
+  const { dump, flat } = await openDump(src);
+  const info = vmcoreInfoOf(dump);
+  const arch = dump.utsname?.machine;
+  if (arch !== undefined && arch !== "" && arch !== "x86_64") throw new VmcoreError("unsupported", `architecture ${arch} is not supported yet (x86_64 only)`);
+  if (dump instanceof Elf64Dump && dump.machine !== 62) throw new VmcoreError("unsupported", `ELF machine ${dump.machine} is not supported yet (x86_64 only)`);
+  const memory = new X86_64Memory(dump, info);
+  const ring = await readLog(memory, info, opts);
+  const out: VmcoreLog = {
+    dump,
+    info,
+    memory,
+    kind: ring.kind,
+    records: ring.records,
+    ringBytes: ring.ringBytes,
+    diagnostics: [...dump.diagnostics, ...info.diagnostics, ...memory.diagnostics, ...ring.diagnostics],
+  };
+  if (flat) out.flat = flat;
+  return out;
+}
+
+export interface VmcoreInspection {
+  dump: PhysicalDump;
+  flat?: FlattenedSource;
+  info?: VmcoreInfo;
+  /** The decoded log, when it could be read. */
+  log?: VmcoreLog;
+  /** Why the log could not be read. */
+  logError?: string;
+  diagnostics: VmcoreDiagnostic[];
+}
+
+/**
+ * Like readVmcoreLog, but a dump whose log cannot be read (no VMCOREINFO,
+ * truncated before the ring...) still describes itself: for `kpanic info`.
+ * Throws only when the file is not a dump at all or its header is unusable.
+ */
+export async function inspectVmcore(src: RandomAccess, opts: RingOptions = {}): Promise<VmcoreInspection> {
+  const { dump, flat } = await openDump(src);
+  const out: VmcoreInspection = { dump, diagnostics: [...dump.diagnostics] };
+  if (flat) out.flat = flat;
+  try {
+    const info = vmcoreInfoOf(dump);
+    out.info = info;
+    out.diagnostics.push(...info.diagnostics);
+    const memory = new X86_64Memory(dump, info);
+    const ring = await readLog(memory, info, opts);
+    out.log = { dump, info, memory, kind: ring.kind, records: ring.records, ringBytes: ring.ringBytes, diagnostics: [...dump.diagnostics, ...info.diagnostics, ...memory.diagnostics, ...ring.diagnostics] };
+    if (flat) out.log.flat = flat;
+    out.diagnostics = out.log.diagnostics;
+  } catch (e) {
+    if (!(e instanceof VmcoreError)) throw e;
+    out.logError = e.message;
+    out.diagnostics = [...dump.diagnostics, ...(out.info?.diagnostics ?? []), { code: e.code, severity: "error", message: `the log cannot be read: ${e.message}` }];
+  }
+  return out;
+}
+
+export interface PanicSummary {
+  panic?: string;
+  task?: { comm: string; pid: number; cpu: number };
+  /** Lines like "Oops: ...", "BUG: ...": the first such headline. */
+  headline?: string;
+}
+
+const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString("latin1");
+
+/**
+ * Panic string and panicking task, from the log text (string search only).
+ * The task is the "CPU: n PID: n Comm: x" line that follows the panic line
+ * within a few records (panic() dumps the stack), else the last one before it
+ * (an Oops that escalated to a panic).
+ */
+export function summarizeLog(records: LogRecord[]): PanicSummary {
+  const out: PanicSummary = {};
+  let lastTask: PanicSummary["task"];
+  let panicAt = -1;
+  let taskAfterPanic = false;
+  for (let i = 0; i < records.length; i++) {
+    const text = latin1(records[i]!.text);
+    for (const line of text.split("\n")) {
+      const task = taskOf(line);
+      if (task) {
+        if (panicAt >= 0 && i - panicAt <= 3 && !taskAfterPanic) {
+          out.task = task;
+          taskAfterPanic = true;
+        }
+        lastTask = task;
+      }
+      const p = line.indexOf(PANIC);
+      if (p >= 0 && out.panic === undefined) {
+        out.panic = line.slice(p + PANIC.length).trim();
+        panicAt = i;
+        if (lastTask) out.task = lastTask;
+      }
+      if (out.headline === undefined && HEADLINES.some((h) => line.startsWith(h))) out.headline = line.trim();
+    }
+  }
+  if (out.task === undefined && lastTask) out.task = lastTask;
+  return out;
+}
+
+const PANIC = "Kernel panic - not syncing: ";
+const HEADLINES = ["BUG: ", "Oops: ", "general protection fault", "WARNING: ", "kernel BUG at "];
+
+function taskOf(line: string): PanicSummary["task"] | undefined {
+  const cpuAt = line.indexOf("CPU: ");
+  const pidAt = line.indexOf(" PID: ");
+  const commAt = line.indexOf(" Comm: ");
+  if (cpuAt < 0 || pidAt <= cpuAt || commAt <= pidAt) return undefined;
+  const cpu = Number.parseInt(line.slice(cpuAt + 5, pidAt), 10);
+  const pid = Number.parseInt(line.slice(pidAt + 6, commAt), 10);
+  const rest = line.slice(commAt + 7);
+  const sp = rest.indexOf(" ");
+  const comm = sp >= 0 ? rest.slice(0, sp) : rest;
+  if (!Number.isFinite(cpu) || !Number.isFinite(pid)) return undefined;
+  return { cpu, pid, comm };
+}
