@@ -9,7 +9,7 @@ import { parseDieLine, type DieLine } from "../decode/oopsflags.js";
 import { decodeTaint } from "../decode/taint.js";
 import { crossCheckPf, decodePageFault, parsePfLines } from "../decode/pagefault.js";
 import { crossCheckEsr, decodeEsr, parseMemAbortLine } from "../decode/esr.js";
-import { baseName, firstUnskipped, hangFrame, isSkipped, stallFrame, titleName } from "./guilty.js";
+import { baseName, firstUnskipped, hangFrame, isSkipped, stallFrame, stallName, titleName } from "./guilty.js";
 import { fnv1a64 } from "./hash.js";
 
 export type OpenState = "precursor" | "body" | "trailing" | "panic";
@@ -86,6 +86,11 @@ export class OpenIncident {
   panicMessage: string | null = null;
   kaslrOffset: string | null = null;
   captured: Record<string, string> = {};
+  capturedAll: Record<string, string[]> = {};
+  /** The caller named at the end of the last arm (32-bit) frame line. */
+  private armCaller: string | null = null;
+  /** Lines passed to read() so far. */
+  private readCount = 0;
   notes: string[] = [];
   endedBy = "";
   truncated = false;
@@ -185,6 +190,13 @@ export class OpenIncident {
   read(rec: LogRecord): boolean {
     const a = this.g.anatomy;
     const t = rec.text;
+    // In a timestamped console log, an untimestamped line is another writer's
+    // (the fuzzer's own output interleaved on the serial console): not the report's.
+    if (rec.time === null && this.header.time !== null && t.length > 0) return false;
+    // KMSAN prints its stack right under the header, without "Call Trace:".
+    if (this.readCount++ === 0 && this.kind.untilEnd && !this.stack && this.primary === null && this.parseFrame(t, null)) {
+      this.startStack("Call Trace");
+    }
 
     if (this.modulesCont) {
       if (looksLikeModuleList(t)) {
@@ -249,8 +261,14 @@ export class OpenIncident {
         }
         return false;
       }
+      const prevCaller = this.armCaller;
       const f = this.parseFrame(t, s.ctx);
       if (f) {
+        // arm: "(a) from (b+0x..)" then "(c) from ...": when b is not c (a tail call),
+        // b is a frame of its own.
+        if (prevCaller !== null && f.function !== prevCaller && s.frames.length > 0 && s.frames.length < 200) {
+          s.frames.push({ function: prevCaller, offset: null, size: null, module: null, reliable: true, context: s.ctx });
+        }
         s.frames.push(f);
         s.pending = 0;
         if (s.afterIrq > 0) s.afterIrq = 1;
@@ -372,10 +390,21 @@ export class OpenIncident {
   }
 
   private capture(t: string): void {
+    // A `cut` capture ends what the report says (syzkaller stops reading a report
+    // at an interleaved fault-injection or allocation-failure message).
+    if (this.captured["cut"] !== undefined) return;
+    // A die line ("general protection fault: 0000 [#1]") inside a sanitizer report is
+    // another oops interleaved with it: syzbot ends the report there.
+    if (this.die !== null && this.kind.untilEnd && !this.kind.die) return;
     for (const re of this.kind.captures) {
       const m = re.exec(t);
       if (!m) continue;
-      for (const [k, v] of Object.entries(groups(m))) if (!(k in this.captured)) this.captured[k] = v;
+      for (const [k, v] of Object.entries(groups(m))) {
+        if (!(k in this.captured)) this.captured[k] = v;
+        // Every value, for guilty sources: lockdep's first "at:" may be a skipped helper.
+        const list = (this.capturedAll[k] ??= []);
+        if (list.length < 16) list.push(v);
+      }
     }
   }
 
@@ -479,14 +508,19 @@ export class OpenIncident {
         context: ctx,
       };
       if (gr["addr"]) f.address = gr["addr"];
+      this.armCaller = null;
       return f;
     }
     m = a.frameInline.exec(t);
     if (m?.groups?.["func"]) {
+      this.armCaller = null;
       return { function: m.groups["func"], offset: null, size: null, module: null, reliable: true, context: ctx };
     }
     m = a.frameArm.exec(t);
     if (m?.groups?.["func"]) {
+      // "(callee) from [<..>] (caller+0x54/0xa0)": the caller is only printed as the
+      // next line's callee, so the last line's caller would be lost.
+      this.armCaller = m.groups["caller"] ?? null;
       return { function: m.groups["func"], offset: null, size: null, module: m.groups["mod"] ?? null, reliable: true, context: ctx };
     }
     return null;
@@ -520,7 +554,12 @@ export class OpenIncident {
   finishStack(): void {
     const s = this.stack;
     this.stack = null;
+    const armCaller = this.armCaller;
+    this.armCaller = null;
     if (!s || s.frames.length === 0 || s.recorded) return;
+    if (armCaller !== null && s.frames[s.frames.length - 1]!.function !== armCaller && s.frames.length < 200) {
+      s.frames.push({ function: armCaller, offset: null, size: null, module: null, reliable: true, context: s.ctx });
+    }
     s.recorded = true;
     if (this.primary === null && !s.panic && !s.secondary) this.primary = s.frames;
     else this.stacks.push({ label: s.panic ? "panic" : s.label, frames: s.frames });
@@ -537,11 +576,34 @@ export class OpenIncident {
 
     // Guilty function.
     let guilty: string | null = null;
+    let corruptedBy: string | null = null;
     if (f.extractor === "stall") {
-      const task = frames.some((fr) => fr.context === "task") ? frames.filter((fr) => fr.context !== "irq" && fr.context !== "nmi") : frames;
-      const fr = stallFrame(task, skip) ?? stallFrame(frames, skip);
-      guilty = fr ? titleName(fr.function) : null;
-      if (!guilty && this.ip && !isSkipped(this.ip.function, skip)) guilty = titleName(this.ip.function);
+      let task = frames.some((fr) => fr.context === "task") ? frames.filter((fr) => fr.context !== "irq" && fr.context !== "nmi") : frames;
+      // RCU stalls: the code that looped is what the timer interrupt interrupted,
+      // below its entry frame, whatever the context (as syzbot reads them).
+      const irqEntry = f.kind === "rcu-stall" ? frames.findIndex((fr) => fr.function.includes("apic_timer_interrupt")) : -1;
+      if (irqEntry >= 0 && irqEntry < frames.length - 1) task = frames.slice(irqEntry + 1);
+      // The interrupted instruction is the stack's top frame (syzbot reads "RIP:" first).
+      const ip = this.ip && this.ip.reliable && frames[0]?.function !== this.ip.function ? [{ ...this.ip, context: "task" as const }] : [];
+      const top = [...ip, ...task];
+      const fr = irqEntry >= 0
+        ? stallFrame(top, skip) ?? stallFrame(top, skip, true)
+        : stallFrame(top, skip) ?? stallFrame(frames, skip) ?? stallFrame(top, skip, true);
+      guilty = fr ? stallName(fr.function) : null;
+      if (!guilty && this.ip && !isSkipped(this.ip.function, skip)) guilty = stallName(this.ip.function);
+      if (!guilty && f.kind === "rcu-stall") {
+        // The stalled CPU's stack is often only in an "NMI backtrace for cpu N" dump.
+        for (const st of this.stacks) {
+          if (!st.label.startsWith("NMI backtrace")) continue;
+          const at = st.frames.findIndex((x) => x.function.includes("apic_timer_interrupt"));
+          if (at < 0) continue;
+          const nf = stallFrame(st.frames.slice(at + 1), skip);
+          if (nf) {
+            guilty = stallName(nf.function);
+            break;
+          }
+        }
+      }
     } else if (f.extractor === "hang") {
       const h = hangFrame(frames.filter((fr) => !isSkipped(fr.function, skip)));
       guilty = h ? h.name : null;
@@ -558,6 +620,13 @@ export class OpenIncident {
           }
         } else if (src === "stack") {
           const fr = firstUnskipped(frames, skip);
+          // A fault-injection stack (should_fail) mixed into the report's own before
+          // the blamed frame: the frames cannot be trusted (syzbot: corrupted).
+          const sf = frames.findIndex((x) => /^should_fail/.test(x.function));
+          if (fr && sf >= 0 && sf <= frames.indexOf(fr)) {
+            corruptedBy ??= "fault-injection-stack";
+            break;
+          }
           if (fr) guilty = titleName(fr.function);
           else if (frames.length > 0 && !frames.some((x) => x.reliable)) {
             // Execution jumped somewhere the unwinder cannot vouch for (EXEC_* faults):
@@ -571,18 +640,39 @@ export class OpenIncident {
         } else {
           const fn = caps[src];
           if (fn && !isSkipped(fn, skip)) guilty = titleName(fn);
+          else if (!(src in this.caps)) {
+            const next = this.capturedAll[src]?.find((x) => !isSkipped(x, skip));
+            if (next) guilty = titleName(next);
+          }
         }
         if (guilty) break;
       }
     }
 
-    let corruptedReason: string | null = f.corrupted;
+    let corruptedReason: string | null = f.corrupted ?? corruptedBy;
     const needsGuilty = f.title.includes("{guilty}");
     if (!corruptedReason && needsGuilty && guilty === null) corruptedReason = frames.length === 0 && !this.ip ? "no-stack-trace" : "no-guilty-frame";
     if (!corruptedReason && !f.noStack && frames.length === 0) corruptedReason = this.truncated ? "truncated" : "no-stack-trace";
 
-    let title = renderTitle(f.title, { ...caps, guilty: guilty ?? "corrupted" });
-    if (f.sanitize) title = sanitizeTitle(title);
+    // "primary || fallback": the fallback is used (and the report is corrupted)
+    // when a placeholder of the primary has no value, e.g. KASAN's access line is missing.
+    let tpl = f.title;
+    let fellBack = false;
+    const alt = tpl.indexOf(" || ");
+    if (alt >= 0) {
+      const primary = tpl.slice(0, alt);
+      const values: Record<string, string> = { ...caps, guilty: guilty ?? "corrupted" };
+      const names = [...dropUnfilledSegments(primary, values).matchAll(/\{\??([A-Za-z][A-Za-z0-9]{0,63})\}/g)].map((x) => x[1]!);
+      if (names.every((n) => values[n] !== undefined)) tpl = primary;
+      else {
+        tpl = tpl.slice(alt + 4);
+        fellBack = true;
+        const missing = names.find((n) => values[n] === undefined);
+        corruptedReason ??= `missing-${missing ?? "line"}`;
+      }
+    }
+    let title = renderTitle(tpl, { ...caps, guilty: guilty ?? "corrupted" });
+    if (f.sanitize || fellBack) title = sanitizeTitle(title);
     if (title.length > MAX_TITLE) title = title.slice(0, MAX_TITLE);
 
     const fault = this.buildFault(caps);
@@ -751,10 +841,12 @@ export function looksLikeModuleList(t: string): boolean {
 /**
  * Fills `{name}` placeholders. A `[[...]]` segment is dropped when a placeholder
  * inside it has no value; elsewhere a missing placeholder disappears with one
- * adjacent space.
+ * adjacent space. `{?name}` prints nothing: it only makes the `primary || fallback`
+ * choice (see finish()) depend on `name` having been captured.
  */
 export function renderTitle(tpl: string, values: Record<string, string>): string {
   return dropUnfilledSegments(tpl, values)
+    .replace(/\{\?[A-Za-z][A-Za-z0-9]{0,63}\}/g, "")
     .replace(/ ?\{([A-Za-z][A-Za-z0-9]*)\}/g, (m, name: string) => {
       const v = values[name];
       if (v === undefined) return "";
@@ -777,9 +869,10 @@ function dropUnfilledSegments(tpl: string, values: Record<string, string>): stri
   return out + tpl.slice(at);
 }
 
-/** Replaces volatile numbers in free-text titles: addresses → ADDR, numbers → NUM. */
+/** Replaces volatile numbers in free-text titles: func+0x1/0x2 → func, addresses → ADDR, numbers → NUM. */
 export function sanitizeTitle(t: string): string {
   return t
+    .replace(/(?<=[A-Za-z0-9_.$])\+0x[0-9a-f]{1,16}\/0x[0-9a-f]{1,16}/g, "")
     .replace(/\b0x[0-9a-fA-F]{1,16}\b/g, "ADDR")
     .replace(/\b[0-9a-fA-F]{8,16}\b/g, "ADDR")
     .replace(/\b[0-9]{1,12}\b/g, "NUM");

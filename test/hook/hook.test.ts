@@ -90,12 +90,15 @@ describe("kpanic hook", () => {
   it("a run killed mid-way loses nothing and doubles nothing", async () => {
     const { crash, state, cleanup } = setup();
     try {
-      // The first report's --exec hangs; kill the run while it waits.
-      const child = spawn(process.execPath, [BIN, "hook", "--no-journal", "--state-dir", state, "--exec", "sleep 30", crash], { stdio: "ignore" });
-      await new Promise((r) => setTimeout(r, 2500));
+      // The first report's --exec hangs; kill the run while it waits in it.
+      const mark = `${state}-started`;
+      const child = spawn(process.execPath, [BIN, "hook", "--no-journal", "--state-dir", state, "--exec", `touch ${mark}; exec sleep 31.4159`, crash], { stdio: "ignore" });
+      const deadline = Date.now() + 60_000;
+      while (!existsSync(mark) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(existsSync(mark)).toBe(true);
       child.kill("SIGKILL");
       await new Promise((r) => child.on("close", r));
-      spawnSync("pkill", ["-f", "sleep 30"]);
+      spawnSync("pkill", ["-f", "sleep 31.4159"]);
       const r = hook(crash, state);
       expect(r.status).toBe(0);
       expect(ledgerKeys(state)).toHaveLength(2);
@@ -104,7 +107,7 @@ describe("kpanic hook", () => {
     } finally {
       cleanup();
     }
-  });
+  }, 150_000);
 
   it("two runs at once: exactly one reports", async () => {
     const { crash, state, cleanup } = setup();
