@@ -82,28 +82,67 @@ export function sortDumps(ds: DumpReport[]): DumpReport[] {
   return [...ds].sort((a, b) => (b.crashTime ?? "").localeCompare(a.crashTime ?? "") || a.path.localeCompare(b.path));
 }
 
+/** What the text and markdown views need of a dump (kept for every dump; the full report is not). */
+export interface DumpRow {
+  path: string;
+  crashTime: string | null;
+  kernel: string | null;
+  panic: string | null;
+  title: string | null;
+  guilty: string | null;
+  fingerprint: string | null;
+  incidents: number;
+  hasLog: boolean;
+  vmcore: { format: string; size: number; compression?: string } | null;
+  incomplete: boolean;
+  notes: string[];
+}
+
+export function rowOf(d: DumpReport): DumpRow {
+  return {
+    path: d.path,
+    crashTime: d.crashTime,
+    kernel: d.kernel,
+    panic: d.primary?.panic?.message ?? null,
+    title: d.primary?.title ?? null,
+    guilty: d.primary?.guilty ?? null,
+    fingerprint: d.primary?.fingerprint ?? null,
+    incidents: d.incidents.length,
+    hasLog: d.logs.length > 0 || d.incidents.length > 0,
+    vmcore: d.vmcore ? { format: d.vmcore.format, size: d.vmcore.size, ...(d.vmcore.compression ? { compression: d.vmcore.compression } : {}) } : null,
+    incomplete: d.incomplete,
+    notes: d.notes,
+  };
+}
+
+/** Groups dumps by their primary incident's fingerprint, one dump at a time (bounded: 50 paths a group). */
+export class RecurrenceAcc {
+  private readonly groups = new Map<string, Recurrence>();
+  add(d: DumpRow): void {
+    if (!d.fingerprint || !d.title) return;
+    let g = this.groups.get(d.fingerprint);
+    if (!g) {
+      g = { fingerprint: d.fingerprint, title: d.title, count: 0, first: null, last: null, kernels: [], dumps: [] };
+      this.groups.set(d.fingerprint, g);
+    }
+    g.count++;
+    if (d.crashTime) {
+      if (g.first === null || d.crashTime < g.first) g.first = d.crashTime;
+      if (g.last === null || d.crashTime > g.last) g.last = d.crashTime;
+    }
+    if (d.kernel && !g.kernels.includes(d.kernel) && g.kernels.length < 50) g.kernels.push(d.kernel);
+    if (g.dumps.length < 50) g.dumps.push(d.path);
+  }
+  result(): Recurrence[] {
+    return [...this.groups.values()].map((g) => ({ ...g, kernels: [...g.kernels].sort() })).sort((a, b) => b.count - a.count || (b.last ?? "").localeCompare(a.last ?? ""));
+  }
+}
+
+/** For tests and small callers: the recurrence view of complete reports. */
 export function recurrences(ds: readonly DumpReport[]): Recurrence[] {
-  const groups = new Map<string, DumpReport[]>();
-  for (const d of ds) {
-    if (!d.primary) continue;
-    const g = groups.get(d.primary.fingerprint) ?? [];
-    g.push(d);
-    groups.set(d.primary.fingerprint, g);
-  }
-  const out: Recurrence[] = [];
-  for (const [fp, g] of groups) {
-    const times = g.map((d) => d.crashTime).filter((t): t is string => t !== null).sort();
-    out.push({
-      fingerprint: fp,
-      title: g[0]!.primary!.title,
-      count: g.length,
-      first: times[0] ?? null,
-      last: times[times.length - 1] ?? null,
-      kernels: [...new Set(g.map((d) => d.kernel).filter((k): k is string => k !== null))].sort(),
-      dumps: g.map((d) => d.path),
-    });
-  }
-  return out.sort((a, b) => b.count - a.count || (b.last ?? "").localeCompare(a.last ?? ""));
+  const acc = new RecurrenceAcc();
+  for (const d of ds) acc.add(rowOf(d));
+  return acc.result();
 }
 
 function short(s: string, n: number): string {
@@ -114,7 +153,7 @@ function when(t: string | null): string {
   return t ? t.replace("T", " ").replace(/\.\d{3}Z$/, "Z") : "?";
 }
 
-export function renderScanText(r: ScanReport, width = 100): string {
+export function renderScanText(r: { roots: string[]; dumps: DumpRow[]; recurrences: Recurrence[] }, width = 100): string {
   const out: string[] = [];
   const n = r.dumps.length;
   out.push(`kpanic: ${n} dump${n === 1 ? "" : "s"} in ${r.roots.join(", ")}`);
@@ -126,10 +165,10 @@ export function renderScanText(r: ScanReport, width = 100): string {
     rows.push([
       when(d.crashTime),
       d.kernel ?? "?",
-      short(d.primary?.panic?.message ?? (d.primary ? "-" : d.logs.length ? "no incident found" : "no log"), 24),
-      short(d.primary?.title ?? (d.vmcore && !d.logs.length ? "(vmcore only)" : "-"), tw),
-      d.primary?.guilty ?? "-",
-      d.primary?.fingerprint.slice(0, 8) ?? "-",
+      short(d.panic ?? (d.title ? "-" : d.hasLog ? "no incident found" : "no log"), 24),
+      short(d.title ?? (d.vmcore && !d.hasLog ? "(vmcore only)" : "-"), tw),
+      d.guilty ?? "-",
+      d.fingerprint?.slice(0, 8) ?? "-",
     ]);
   }
   out.push(lazyTable().table(rows, { border: lazyTable().getBorderCharacters("norc"), drawHorizontalLine: (i, s) => i === 0 || i === 1 || i === s, columns: { 3: { width: tw, wrapWord: true } } }).trimEnd());
@@ -137,7 +176,7 @@ export function renderScanText(r: ScanReport, width = 100): string {
     const extra: string[] = [];
     if (d.vmcore) extra.push(`${d.vmcore.format} dump, ${(d.vmcore.size / 1048576).toFixed(1)} MiB${d.vmcore.compression ? `, ${d.vmcore.compression}` : ""}${d.incomplete ? ", INCOMPLETE" : ""}`);
     for (const note of d.notes) extra.push(note);
-    if (d.incidents.length > 1) extra.push(`${d.incidents.length} incidents in its log`);
+    if (d.incidents > 1) extra.push(`${d.incidents} incidents in its log`);
     if (extra.length) out.push(`  ${d.path}: ${extra.join("; ")}`);
   }
   if (r.recurrences.length) {
@@ -150,11 +189,11 @@ export function renderScanText(r: ScanReport, width = 100): string {
   return out.join("\n") + "\n";
 }
 
-export function renderScanMarkdown(r: ScanReport): string {
+export function renderScanMarkdown(r: { dumps: DumpRow[]; recurrences: Recurrence[] }): string {
   const esc = (s: string) => s.replace(/\|/g, "\\|");
   const out = [`# Crash dumps (${r.dumps.length})`, "", "| when | kernel | panic | primary incident | guilty |", "|---|---|---|---|---|"];
   for (const d of r.dumps) {
-    out.push(`| ${when(d.crashTime)} | ${d.kernel ?? "?"} | ${esc(d.primary?.panic?.message ?? "-")} | ${esc(d.primary?.title ?? "-")} | ${d.primary?.guilty ?? "-"} |`);
+    out.push(`| ${when(d.crashTime)} | ${d.kernel ?? "?"} | ${esc(d.panic ?? "-")} | ${esc(d.title ?? "-")} | ${d.guilty ?? "-"} |`);
   }
   if (r.recurrences.length) {
     out.push("", "## Recurrences", "");

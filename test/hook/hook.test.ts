@@ -150,6 +150,23 @@ describe("kpanic hook", () => {
     }
   });
 
+  it.runIf(spawnSync("flock", ["--version"]).status === 0)("waits for kdump-tools' kdump_lock, and leaves dumps for the next run while it is held", async () => {
+    const { crash, state, cleanup } = setup();
+    try {
+      const holder = spawn("flock", ["--exclusive", "--no-fork", join(crash, "kdump_lock"), "sleep", "20"], { stdio: "ignore" });
+      await new Promise((r) => setTimeout(r, 500));
+      const r1 = hook(crash, state, ["--wait", "1"]);
+      expect(r1.stderr).toContain("kdump_lock is held");
+      expect(r1.stderr).not.toContain("<2>kpanic:");
+      holder.kill("SIGKILL");
+      await new Promise((r) => holder.on("close", r));
+      const r2 = hook(crash, state, ["--wait", "1"]);
+      expect(r2.stderr.split("\n").filter((l) => l.startsWith("<2>kpanic:"))).toHaveLength(2);
+    } finally {
+      cleanup();
+    }
+  });
+
   it("never changes the scanned tree", () => {
     const { crash, state, cleanup } = setup();
     try {

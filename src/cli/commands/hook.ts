@@ -3,7 +3,7 @@
  * since the last run — new dump directories and the previous boot's kernel
  * log from journald — exactly once, even across killed or concurrent runs.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -66,6 +66,23 @@ function runExec(cmd: string, input: string): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Waits (up to `seconds`) until no process holds kdump-tools' kdump_lock, using
+ * util-linux flock(1) with a shared lock, which waits while kdump-tools holds its
+ * exclusive one. The file exists (checked with lstat by the scan), so flock only
+ * opens it. Without flock(1), go on.
+ */
+function waitKdumpLock(path: string, seconds: number): boolean {
+  try {
+    if (!lstatSync(path).isFile()) return true;
+  } catch {
+    return true;
+  }
+  const r = spawnSync("flock", ["--shared", "--wait", String(Math.max(0, seconds)), path, "true"], { stdio: "ignore", timeout: (seconds + 5) * 1000 });
+  if (r.error) return true; // no flock(1): nothing to wait with
+  return r.status === 0;
+}
+
 export async function runHook(a: HookArgs): Promise<number> {
   const diagnostics: Diagnostic[] = [];
   const diagnose = (d: Diagnostic): void => {
@@ -126,6 +143,10 @@ export async function runHook(a: HookArgs): Promise<number> {
     for (const root of dirs) {
       const res = await scanCrashDir(root);
       res.diagnostics.forEach(diagnose);
+      if (res.kdumpLock && !waitKdumpLock(join(root, "kdump_lock"), a.wait)) {
+        diagnose({ code: "unreadable-input", severity: "warning", message: `${root}: kdump-tools is still writing a dump (kdump_lock is held); its dumps will be reported next run`, source: root });
+        continue;
+      }
       for (const e of res.dumps) {
         const key = keyOf(e);
         if (ledger.entries[key]) continue;

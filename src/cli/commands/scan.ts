@@ -7,7 +7,7 @@ import { analyze, type Diagnostic, type Incident } from "../../index.js";
 import { concatFiles, openSource } from "../../sources/file.js";
 import { scanCrashDir, type DumpEntry } from "../../sources/crashdir.js";
 import { openVmcoreLog } from "../../sources/vmcore.js";
-import { dumpReport, recurrences, renderScanMarkdown, renderScanText, SCAN_SCHEMA, sortDumps, type DumpReport, type ScanReport } from "../../report/scan.js";
+import { dumpReport, RecurrenceAcc, renderScanMarkdown, renderScanText, rowOf, SCAN_SCHEMA, type DumpRow } from "../../report/scan.js";
 import { EXIT_FOUND, EXIT_OK, EXIT_USAGE, Output, printDiagnostic, setExitCode, VERSION } from "../common.js";
 import type { IncidentClass } from "../../types.js";
 
@@ -73,45 +73,65 @@ export async function dumpIncidents(e: DumpEntry, diagnose: (d: Diagnostic) => v
   return out;
 }
 
+/** Newest first by what is known before analysis (dump header, else directory name). */
+function timeKey(e: DumpEntry): string {
+  return e.vmcore?.crashTime ?? e.timeFromName ?? "";
+}
+
+/**
+ * Scans crash directories. Dumps are analysed one at a time, newest first,
+ * and only a small row per dump is kept (memory does not grow with the
+ * number of incidents); JSON and NDJSON are written as they are produced.
+ */
 export async function runScan(args: ScanArgs): Promise<number> {
   const out = new Output(process.stdout);
   const explicit = args.dirs.length > 0;
   const dirs = explicit ? args.dirs : DEFAULT_DIRS.filter((d) => existsSync(d));
   const diagnostics: Diagnostic[] = [];
   const diagnose = (d: Diagnostic): void => {
-    diagnostics.push(d);
+    if (diagnostics.length < 1000) diagnostics.push(d);
     printDiagnostic(d, args.quiet);
   };
   if (dirs.length === 0) {
     diagnose({ code: "unreadable-input", severity: "warning", message: "no crash directory here (/var/crash does not exist): is kdump set up? See `kpanic doctor`." });
   }
   let failed = false;
-  const reports: DumpReport[] = [];
-  const progress = new Progress(process.stderr.isTTY === true && args.format !== "ndjson");
+  const entries: DumpEntry[] = [];
   for (const dir of dirs) {
     const res = await scanCrashDir(dir);
     for (const d of res.diagnostics) {
       diagnose(d);
       if (d.severity === "error") failed = true;
     }
-    let done = 0;
-    for (const e of res.dumps) {
-      progress.tick(done++, res.dumps.length);
-      const r = dumpReport(e, await dumpIncidents(e, diagnose));
-      if (args.format === "ndjson") out.write(JSON.stringify(r) + "\n");
-      reports.push(r);
-    }
+    entries.push(...res.dumps);
+  }
+  entries.sort((a, b) => timeKey(b).localeCompare(timeKey(a)) || a.path.localeCompare(b.path));
+
+  const rows: DumpRow[] = [];
+  const acc = new RecurrenceAcc();
+  const fail = new Set(args.failOn ?? []);
+  let found = false;
+  const progress = new Progress(process.stderr.isTTY === true && args.format !== "ndjson");
+  if (args.format === "json") out.write(`{\n"schema": ${JSON.stringify(SCAN_SCHEMA)},\n"generator": ${JSON.stringify({ name: "kpanic", version: VERSION })},\n"roots": ${JSON.stringify(dirs)},\n"dumps": [`);
+  let done = 0;
+  for (const e of entries) {
+    progress.tick(done, entries.length);
+    const r = dumpReport(e, await dumpIncidents(e, diagnose));
+    if (fail.size && r.incidents.some((i) => fail.has(i.class))) found = true;
+    if (args.format === "ndjson") out.write(JSON.stringify(r) + "\n");
+    else if (args.format === "json") out.write(`${done ? "," : ""}\n${JSON.stringify(r, null, 2)}`);
+    const row = rowOf(r);
+    acc.add(row);
+    if (args.format === "text" || args.format === "markdown") rows.push(row);
+    done++;
   }
   progress.end();
-  const dumps = sortDumps(reports);
-  const report: ScanReport = { schema: SCAN_SCHEMA, generator: { name: "kpanic", version: VERSION }, roots: dirs, dumps, recurrences: recurrences(dumps), diagnostics };
-  if (args.format === "json") out.write(JSON.stringify(report, null, 2) + "\n");
-  else if (args.format === "markdown") out.write(renderScanMarkdown(report));
-  else if (args.format === "text") out.write(renderScanText(report, process.stdout.columns || 100));
+  const recs = acc.result();
+  if (args.format === "json") out.write(`\n],\n"recurrences": ${JSON.stringify(recs, null, 2)},\n"diagnostics": ${JSON.stringify(diagnostics, null, 2)}\n}\n`);
+  else if (args.format === "markdown") out.write(renderScanMarkdown({ dumps: rows, recurrences: recs }));
+  else if (args.format === "text") out.write(renderScanText({ roots: dirs, dumps: rows, recurrences: recs }, process.stdout.columns || 100));
   if (failed && explicit) return EXIT_USAGE;
-  const fail = new Set(args.failOn ?? []);
-  if (fail.size && dumps.some((d) => d.incidents.some((i) => fail.has(i.class)))) return EXIT_FOUND;
-  return EXIT_OK;
+  return found ? EXIT_FOUND : EXIT_OK;
 }
 
 export const scanCommand: CommandModule = {
