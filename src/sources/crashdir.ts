@@ -63,6 +63,8 @@ export interface ScanOptions {
 }
 
 const DEBIAN_DIR = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})$/;
+/** kdump-tools with KDUMP_HOSTTAG (dumps of several machines on one NFS/SSH target): `<host>-YYYYMMDDHHMM`. */
+const DEBIAN_HOST_DIR = /^(.{1,128})-(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})$/;
 const RHEL_DIR = /^(.{1,128})-(\d{4})-(\d{2})-(\d{2})-(\d{2}):(\d{2}):(\d{2})$/;
 const DEBIAN_DMESG = /^dmesg\.\d{12}$/;
 const DEBIAN_DUMP = /^(?:dump|vmcore)\.\d{12}(?:\.compressed)?$/;
@@ -133,6 +135,11 @@ function timeFromDebian(name: string): string | null {
   return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}` : null;
 }
 
+function fromDebianHost(name: string): { host: string; time: string } | null {
+  const m = DEBIAN_HOST_DIR.exec(name);
+  return m ? { host: m[1]!, time: `${m[2]}-${m[3]}-${m[4]}T${m[5]}:${m[6]}` } : null;
+}
+
 function fromRhel(name: string): { host: string; time: string } | null {
   const m = RHEL_DIR.exec(name);
   return m ? { host: m[1]!, time: `${m[2]}-${m[3]}-${m[4]}T${m[5]}:${m[6]}:${m[7]}` } : null;
@@ -187,12 +194,13 @@ export async function scanCrashDir(root: string, opts: ScanOptions = {}): Promis
   const examine = async (dir: string, names: string[]): Promise<DumpEntry | null> => {
     const name = basename(dir);
     const rhel = fromRhel(name);
+    const remote = rhel ? null : fromDebianHost(name);
     const entry: DumpEntry = {
       path: dir,
       relPath: relative(root, dir) || ".",
-      layout: DEBIAN_DIR.test(name) ? "debian" : rhel ? "rhel" : "unknown",
-      host: rhel ? rhel.host : null,
-      timeFromName: timeFromDebian(name) ?? rhel?.time ?? null,
+      layout: DEBIAN_DIR.test(name) || remote ? "debian" : rhel ? "rhel" : "unknown",
+      host: rhel?.host ?? remote?.host ?? null,
+      timeFromName: timeFromDebian(name) ?? rhel?.time ?? remote?.time ?? null,
       logs: [],
       vmcore: null,
       captureLog: null,
@@ -299,14 +307,14 @@ export async function scanCrashDir(root: string, opts: ScanOptions = {}): Promis
       if (/^linux-image-.{1,200}\.crash$/.test(n) && dir === root) {
         const k = await kindOf(p);
         if (k.kind === "file") {
-          res.dumps.push({ path: p, relPath: relative(root, p), layout: "apport", host: null, timeFromName: null, logs: [p], vmcore: null, captureLog: null, incomplete: false, notes: ["Ubuntu apport report: its kernel log is read from the report itself"] });
+          res.dumps.push({ path: p, relPath: relative(root, p), layout: "apport", host: null, timeFromName: null, logs: [], vmcore: null, captureLog: null, incomplete: false, notes: ["Ubuntu apport kernel crash report"] });
         }
         continue;
       }
       if (depth >= maxDepth) continue;
       const k = await kindOf(p);
       if (k.kind === "dir") await walk(p, depth + 1);
-      else if (k.kind === "symlink" && (DEBIAN_DIR.test(n) || RHEL_DIR.test(n))) {
+      else if (k.kind === "symlink" && (DEBIAN_DIR.test(n) || RHEL_DIR.test(n) || DEBIAN_HOST_DIR.test(n))) {
         diag("unsafe-entry", "warning", `${p} is a symlink to a directory; not followed`, p);
       }
     }

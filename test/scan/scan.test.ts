@@ -189,3 +189,38 @@ describe("pstore records", () => {
     }
   });
 });
+
+describe("Ubuntu apport kernel crash reports", () => {
+  it("reads the kernel log out of the report's VmCore attachment (SYNTHETIC report around a real minimised dump)", async () => {
+    const d = mkdtempSync(join(tmpdir(), "kpanic-apport-"));
+    try {
+      const { gunzipSync, gzipSync } = await import("node:zlib");
+      const vmcore = gunzipSync(readFileSync(join(ROOT, "corpora/vmcore/debian-6.1-kaslr-zlib-d31.kdump.gz")));
+      const b64 = gzipSync(vmcore).toString("base64");
+      const lines = b64.match(/.{1,76}/g)!.map((l) => ` ${l}`);
+      const report = ["ProblemType: KernelCrash", "Date: Sat Nov 28 19:06:02 2026", "Package: linux-image-6.1.0-56-amd64", "Uname: Linux 6.1.0-56-amd64 x86_64", "VmCore: base64", ...lines, "Tags: none", ""].join("\n");
+      writeFileSync(join(d, "linux-image-6.1.0-56-amd64-202611281906.crash"), report);
+      const before = treeHash(d);
+      const r = run(["scan", "--format", "json", d]);
+      expect(r.status).toBe(0);
+      const rep = JSON.parse(r.stdout) as { dumps: { layout: string; crashTime: string; primary: { title: string } | null; notes: string[] }[] };
+      expect(rep.dumps.map((x) => [x.layout, x.crashTime, x.primary?.title])).toEqual([["apport", "2026-11-28T19:06:02", "kernel panic: sysrq triggered crash"]]);
+      expect(rep.dumps[0]!.notes.join("\n")).toContain("VmCore attachment");
+      expect(treeHash(d)).toBe(before);
+      expect(readdirSync(tmpdir()).filter((n) => n.startsWith("kpanic-apport-") && n !== d.split("/").pop())).toEqual([]);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it("remote kdump-tools directories (<host>-YYYYMMDDHHMM) are Debian dumps of that host", async () => {
+    const d = mkdtempSync(join(tmpdir(), "kpanic-remote-"));
+    try {
+      cpSync(join(DEBIAN, "202611281906"), join(d, "web01-202611281906"), { recursive: true });
+      const res = await scanCrashDir(d);
+      expect(res.dumps.map((x) => [x.layout, x.host, x.timeFromName])).toEqual([["debian", "web01", "2026-11-28T19:06"]]);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});

@@ -7,6 +7,7 @@ import { analyze, type Diagnostic, type Incident } from "../../index.js";
 import { concatFiles, openSource } from "../../sources/file.js";
 import { scanCrashDir, type DumpEntry } from "../../sources/crashdir.js";
 import { openVmcoreLog } from "../../sources/vmcore.js";
+import { readApportReport } from "../../sources/apport.js";
 import { dumpReport, RecurrenceAcc, renderScanMarkdown, renderScanText, rowOf, SCAN_SCHEMA, type DumpRow } from "../../report/scan.js";
 import { EXIT_FOUND, EXIT_OK, EXIT_USAGE, Output, printDiagnostic, setExitCode, VERSION } from "../common.js";
 import type { IncidentClass } from "../../types.js";
@@ -48,6 +49,44 @@ async function analyzeStream(stream: AsyncIterable<Uint8Array | string>, name: s
 /** The incidents in a dump's saved logs (pstore chunks are read as one log). */
 export async function dumpIncidents(e: DumpEntry, diagnose: (d: Diagnostic) => void): Promise<Incident[]> {
   const out: Incident[] = [];
+  if (e.layout === "apport") {
+    // The kernel log is inside the report: a log field, or the VmCore attachment.
+    let rep;
+    try {
+      rep = await readApportReport(e.path);
+    } catch (err) {
+      e.notes.push(`the apport report could not be read: ${(err as Error).message}`);
+      return out;
+    }
+    try {
+      if (rep.fields["Uname"]) e.notes.push(`apport: ${rep.fields["ProblemType"] ?? "report"} of ${rep.fields["Uname"]}`);
+      const date = /^[A-Z][a-z]{2} ([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d{2}:\d{2}:\d{2}) (\d{4})$/.exec(rep.fields["Date"] ?? "");
+      if (date) {
+        const mon = String(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].indexOf(date[1]!) + 1).padStart(2, "0");
+        e.timeFromName = `${date[4]}-${mon}-${date[2]!.padStart(2, "0")}T${date[3]}`;
+      }
+      for (const [field, text] of Object.entries(rep.logs)) {
+        const one = (async function* () {
+          yield text + "\n";
+        })();
+        out.push(...(await analyzeStream(one, `${e.path}:${field}`, diagnose)));
+      }
+      if (out.length === 0 && rep.vmcorePath) {
+        const v = await openVmcoreLog(rep.vmcorePath).catch((err: Error) => {
+          e.notes.push(`the report's VmCore could not be read: ${err.message}`);
+          return null;
+        });
+        if (v) {
+          e.notes.push("kernel log read from the report's VmCore attachment");
+          out.push(...(await analyzeStream(v.stream, `${e.path}:VmCore`, diagnose)));
+        }
+      }
+      if (out.length === 0 && Object.keys(rep.logs).length === 0 && !rep.vmcorePath) e.notes.push("the apport report holds neither a kernel log nor a VmCore");
+    } finally {
+      rep.cleanup();
+    }
+    return out;
+  }
   if (e.logs.length === 0 && e.vmcore) {
     // No saved log: read it out of the dump itself.
     try {
