@@ -20,8 +20,10 @@ export interface LogRecord {
   caller: string | null;
   /** The line as read (minus line terminator), for incident text. */
   raw: string;
-  /** Wall-clock time in ISO 8601 when the format has one (filled by later formats). */
+  /** Wall-clock time in ISO 8601 when the format has one. */
   wallTime?: string;
+  /** The wall-clock time was derived from uptime (dmesg -T): wrong after a suspend. */
+  wallTimeApproximate?: boolean;
   /** Record sequence number (kmsg, journald), when known. */
   seq?: number;
   /** Host name (syslog, journald), when known. */

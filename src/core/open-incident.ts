@@ -707,7 +707,7 @@ export class OpenIncident {
       stacks: this.stacks,
       modules: this.modules,
       kaslrOffset: this.kaslrOffset,
-      time: this.header.wallTime !== undefined ? { uptime, wallClock: this.header.wallTime } : { uptime },
+      time: this.header.wallTime !== undefined ? { uptime, wallClock: this.header.wallTime, ...(this.header.wallTimeApproximate ? { approximate: true } : {}) } : { uptime },
       source: { name: sourceName, startLine: this.startLine, endLine: this.endLine },
       text: this.lines,
       fingerprint: fp,

@@ -67,6 +67,7 @@ function record(line: number, raw: string, text: string, extra: Partial<LogRecor
     facility: extra.facility ?? inner.facility,
     caller: extra.caller ?? inner.caller,
     ...(extra.wallTime !== undefined ? { wallTime: extra.wallTime } : {}),
+    ...(extra.wallTimeApproximate ? { wallTimeApproximate: true } : {}),
     ...(extra.seq !== undefined ? { seq: extra.seq } : {}),
     ...(extra.host !== undefined ? { host: extra.host } : {}),
   };
@@ -98,7 +99,7 @@ export function normalizerFor(format: InputFormat, opts: FormatOptions = {}): Li
         if (!m) return normalizeLine(raw, line);
         const mon = String(MONTHS.indexOf(m[1]!) + 1).padStart(2, "0");
         // dmesg -T computes it from boot time and uptime: wrong after a suspend.
-        return record(line, raw, s.slice(m[0].length), { wallTime: `${m[6]}-${mon}-${m[2]!.padStart(2, "0")}T${m[3]}:${m[4]}:${m[5]}` });
+        return record(line, raw, s.slice(m[0].length), { wallTime: `${m[6]}-${mon}-${m[2]!.padStart(2, "0")}T${m[3]}:${m[4]}:${m[5]}`, wallTimeApproximate: true });
       };
     case "dmesg-iso":
       return (raw, line) => {

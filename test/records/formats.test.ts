@@ -67,6 +67,13 @@ describe("input formats", () => {
     expect(n(JSON.stringify({ MESSAGE: null, _TRANSPORT: "kernel" }), 1)).toBeNull();
     expect(n(JSON.stringify({ MESSAGE: "BUG: x", _TRANSPORT: "syslog" }), 1)).toBeNull();
   });
+  it("dmesg -T wall clock is flagged approximate; syslog's is not", () => {
+    expect(analyzeText(variants["dmesg-ctime"]! + "\n").incidents[0]!.time).toMatchObject({ wallClock: expect.stringMatching(/^2026-11-28T19:0/), approximate: true });
+    const t = analyzeText(variants["syslog"]! + "\n").incidents[0]!.time;
+    expect(t.wallClock).toMatch(/-11-28T19:06:0/);
+    expect(t.approximate).toBeUndefined();
+  });
+
   it("plain dmesg and serial captures stay plain", () => {
     expect(detectFormat(plain.join("\n"))).toBe("dmesg");
     expect(detectFormat(readFileSync(join(ROOT, "corpora/x86_64/panic/sysrq-c.log"), "utf8"))).toBe("dmesg");
