@@ -68,6 +68,17 @@ export class IncidentMachine {
 
   /** Emits a report that is waiting for a possible consequence panic (live streams call this when idle). */
   flush(): void {
+    // A report that has printed its stack and is only waiting for an unrelated
+    // line to end it is complete: a quiet input ends it too.
+    if (this.cur && this.cur.state === "trailing" && this.cur.stack === null) {
+      const c = this.cur;
+      this.cur = null;
+      c.endedBy = "quiet input";
+      if (this.held) this.emitFinished(this.held);
+      this.held = null;
+      this.emitFinished(c);
+      return;
+    }
     if (this.held) this.emitFinished(this.held);
     this.held = null;
   }

@@ -149,4 +149,29 @@ describe("kpanic CLI", () => {
     expect(run(["--format", "ndjson", "--input-format", "syslog", "-"], syslog).stdout.trim().split("\n")).toHaveLength(1);
     expect(run(["--format", "ndjson", "--host", "elsewhere", "-"], syslog).stdout.trim()).toBe("");
   });
+
+  it.runIf(survivor && spawnSync("mkfifo", ["--version"]).status === 0)("watch on a FIFO prints an incident before the writer closes, and runs --exec per incident", async () => {
+    const d = mkdtempSync(join(tmpdir(), "kpanic-watch-"));
+    try {
+      const fifo = join(d, "kmsg");
+      spawnSync("mkfifo", [fifo]);
+      const marks = join(d, "marks");
+      const child = spawn(process.execPath, [BIN, "watch", "--kmsg", fifo, "--format", "ndjson", "--exec", `cat >> ${marks}`], { cwd: ROOT });
+      let out = "";
+      child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+      const text = readFileSync(join(ROOT, survivor!), "utf8");
+      const cut = text.indexOf("\n", text.indexOf("---[ end trace")) + 1;
+      const w = await import("node:fs").then((fs) => fs.createWriteStream(fifo));
+      w.write(text.slice(0, cut));
+      const deadline = Date.now() + 20_000;
+      while (!out.includes("lkdtm_ACCESS_NULL") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      const early = out.includes("lkdtm_ACCESS_NULL");
+      w.end();
+      await new Promise((r) => child.on("close", r));
+      expect(early).toBe(true);
+      expect(readFileSync(marks, "utf8")).toContain("lkdtm_ACCESS_NULL");
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
 });

@@ -189,6 +189,17 @@ describe("incident machine (synthetic logs)", () => {
     expect(got).toHaveLength(1);
   });
 
+  it("flush() also ends a report that has printed its stack (live input gone quiet)", () => {
+    const got: Incident[] = [];
+    const a = createAnalyzer({}, (i) => got.push(i), () => {});
+    a.push(log(oops(4.3)));
+    expect(got).toHaveLength(0);
+    a.flush();
+    expect(got.map((i) => i.title)).toEqual(["BUG: unable to handle kernel NULL pointer dereference in lkdtm_ACCESS_NULL"]);
+    a.end();
+    expect(got).toHaveLength(1);
+  });
+
   it("CRLF and ANSI escapes do not change the result", () => {
     const plain = analyzeText(log(oops(4.3))).incidents;
     const crlf = analyzeText("\x1bc\x1b[?7l" + log(oops(4.3)).replace(/\n/g, "\r\n")).incidents;

@@ -8,7 +8,8 @@ import { INPUT_FORMATS, type InputFormat } from "../../records/formats.js";
 import { readJournalBoot } from "../../sources/journal.js";
 import { openVmcoreLog } from "../../sources/vmcore.js";
 import { VmcoreError } from "../../vmcore/io.js";
-import { analyze, INCIDENT_CLASSES, type Diagnostic, type Incident, type IncidentClass } from "../../index.js";
+import { analyze, analyzeText, INCIDENT_CLASSES, type Diagnostic, type Incident, type IncidentClass } from "../../index.js";
+import { readKmsgBuffered } from "../../sources/kmsg.js";
 import { openSource, SourceError } from "../../sources/file.js";
 import { buildReport, renderJson, renderMarkdown, renderNdjsonLine, renderText, type SourceSummary } from "../../report/render.js";
 import { EXIT_FOUND, EXIT_OK, EXIT_USAGE, Output, parseClasses, printDiagnostic, setExitCode, VERSION } from "../common.js";
@@ -33,10 +34,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
   let files = args.files;
   if (args.boot !== undefined) return runBoot(args, args.boot);
   if (files.length === 0) {
-    if (process.stdin.isTTY) {
-      process.stderr.write("kpanic: no input: give a log file (kpanic /var/crash/*/dmesg.*) or pipe one in (dmesg | kpanic)\n");
-      return EXIT_USAGE;
-    }
+    if (process.stdin.isTTY) return runCurrentBoot(args);
     files = ["-"];
   }
   // `kpanic /var/crash`: directories are crash directories.
@@ -90,6 +88,36 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
   else if (args.format === "text") out.write(renderText(report, { width: process.stdout.columns || 100, raw: args.raw }));
   if (unreadable) return EXIT_USAGE;
   return found ? EXIT_FOUND : EXIT_OK;
+}
+
+/**
+ * `kpanic` alone on a terminal: the current boot, from /dev/kmsg (what is
+ * buffered now), else from journald.
+ */
+async function runCurrentBoot(args: AnalyzeArgs): Promise<number> {
+  let text: string;
+  try {
+    text = readKmsgBuffered();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "EACCES" || code === "EPERM" ? "permission denied (kernel.dmesg_restrict=1: run as root, or give a log file)" : (e as Error).message;
+    process.stderr.write(`kpanic: cannot read /dev/kmsg: ${why}; trying journald\n`);
+    return runBoot(args, 0);
+  }
+  const out = new Output(process.stdout);
+  const diagnostics: Diagnostic[] = [];
+  const onDiagnostic = (d: Diagnostic): void => {
+    diagnostics.push(d);
+    printDiagnostic(d, args.quiet);
+  };
+  const r = analyzeText(text, { sourceName: "/dev/kmsg", inputFormat: "kmsg", maxLineLength: args.maxLineLength });
+  r.diagnostics.forEach(onDiagnostic);
+  const report = buildReport(VERSION, [{ name: "/dev/kmsg", incidents: r.incidents.length }], r.incidents, diagnostics);
+  if (args.format === "json") out.write(renderJson(report));
+  else if (args.format === "ndjson") r.incidents.forEach((i) => out.write(renderNdjsonLine(i)));
+  else if (args.format === "markdown") out.write(renderMarkdown(report));
+  else out.write(renderText(report, { width: process.stdout.columns || 100, raw: args.raw }));
+  return args.failOn.some((c) => r.incidents.some((i) => i.class === c)) ? EXIT_FOUND : EXIT_OK;
 }
 
 /** `kpanic --boot -1`: the kernel log of a boot, from journald. */

@@ -2,6 +2,7 @@
  * `kpanic watch`: follows the running kernel's log (/dev/kmsg) and reports
  * each incident the moment it is complete.
  */
+import { spawn } from "node:child_process";
 import { createReadStream } from "node:fs";
 import type { Argv, CommandModule } from "yargs";
 import { analyze, type Diagnostic } from "../../index.js";
@@ -31,6 +32,7 @@ export const watchCommand: CommandModule = {
       .option("format", { alias: "f", choices: ["text", "ndjson"] as const, default: "text", describe: "output format" })
       .option("kmsg", { type: "string", default: "/dev/kmsg", describe: "the kernel log device" })
       .option("quiet", { alias: "q", type: "boolean", default: false, describe: "do not print informational diagnostics" })
+      .option("exec", { type: "string", describe: "run this shell command per incident, with the incident JSON on stdin" })
       .example("sudo $0 watch --format ndjson | tee incidents.ndjson", "log every incident as it happens"),
   handler: async (a) => {
     const out = new Output(process.stdout);
@@ -42,6 +44,13 @@ export const watchCommand: CommandModule = {
       for await (const inc of analyze(kmsgStream(path, diagnose), { sourceName: path, inputFormat: "kmsg", onDiagnostic: diagnose })) {
         n++;
         out.write(a["format"] === "ndjson" ? renderNdjsonLine(inc) : renderIncidentText(inc, n) + "\n");
+        const cmd = a["exec"] as string | undefined;
+        if (cmd) {
+          const child = spawn("/bin/sh", ["-c", cmd], { stdio: ["pipe", "inherit", "inherit"] });
+          child.on("error", (e) => diagnose({ code: "unreadable-input", severity: "warning", message: `--exec: ${e.message}` }));
+          child.stdin.on("error", () => {});
+          child.stdin.end(JSON.stringify(inc) + "\n");
+        }
       }
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
