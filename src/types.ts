@@ -164,8 +164,10 @@ export interface Incident {
   fingerprint: string;
   /** Every named value the recognizer captured (header and body), e.g. `address`, `file`, `victim`. */
   details: Record<string, string>;
-  /** Notes the decoders attach: mismatches, hints. */
+  /** Notes the decoders attach: mismatches, how the guilty frame was chosen. */
   notes: string[];
+  /** What the incident most likely means, in words (grammars/hints.yaml). */
+  hints: string[];
 }
 
 export type DiagnosticSeverity = "info" | "warning" | "error";

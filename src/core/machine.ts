@@ -13,6 +13,7 @@ import { matchHeader, type CompiledGrammar, type CompiledKind, type HeaderMatch 
 import type { Diagnostic, Incident, LogRecord } from "../types.js";
 import { OpenIncident, type BootContext } from "./open-incident.js";
 import { fnv1a64 } from "./hash.js";
+import { hintsFor } from "./hints.js";
 
 export interface MachineOptions {
   grammar: CompiledGrammar;
@@ -298,6 +299,7 @@ export class IncidentMachine {
   private emitFinished(o: OpenIncident): void {
     if (o.format.requireStack && !o.hasFrames() && o.ip === null) return; // informational "WARNING: ..." line
     const inc = o.finish(this.sourceName, this.boot);
+    inc.hints = hintsFor(inc, this.g.hints);
     if (o.header.time !== null) {
       // A hash, not the text: a stored slice would keep its whole input block alive.
       const key = fnv1a64(`${o.header.time}\u0000${o.headerText}`);

@@ -713,6 +713,7 @@ export class OpenIncident {
       fingerprint: fp,
       details: caps,
       notes: this.notes,
+      hints: [],
     };
     if (this.droppedLines > 0) this.notes.push(`${this.droppedLines} further lines of this incident were not kept`);
     return inc;

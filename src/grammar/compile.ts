@@ -47,7 +47,32 @@ export interface GrammarSource {
   anatomy: Record<string, string | string[]>;
   skip: string[];
   prefilter: string[][];
+  hints: GrammarHintSource[];
   kinds: GrammarKindSource[];
+}
+
+export interface GrammarHintSource {
+  hint: string;
+  kinds?: string[];
+  classes?: IncidentClass[];
+  address?: string;
+  headline?: string;
+  panic?: string;
+  taint?: string[];
+  dieCounterAbove?: number;
+  guiltyInModule?: boolean;
+}
+
+export interface CompiledHint {
+  hint: string;
+  kinds: Set<string> | null;
+  classes: Set<string> | null;
+  address: RegExp | null;
+  headline: RegExp | null;
+  panic: RegExp | null;
+  taint: Set<string> | null;
+  dieCounterAbove: number | null;
+  guiltyInModule: boolean | null;
 }
 
 export interface CompiledFormat {
@@ -142,6 +167,7 @@ export interface CompiledGrammar {
   prefilterLiterals: string[];
   /** Every compiled pattern with where it came from (for the ReDoS test). */
   patterns: { where: string; re: RegExp }[];
+  hints: CompiledHint[];
 }
 
 export class GrammarError extends Error {
@@ -287,7 +313,25 @@ export function compileGrammar(src: GrammarSource): CompiledGrammar {
     return r;
   });
 
-  return { kinds, byId, anatomy, skip: src.skip, literals, prefilter, anchors, prefilterLiterals: src.prefilter.flat(), patterns };
+  const incidentKinds = new Set(src.kinds.flatMap((k) => [k.kind, ...k.formats.map((f) => f.kind ?? k.kind)]));
+  (src.hints ?? []).forEach((h, i) => {
+    for (const k of h.kinds ?? []) {
+      if (!incidentKinds.has(k)) throw new GrammarError(`hints[${i}].kinds: no recognizer reports kind ${k}`);
+    }
+  });
+  const hints: CompiledHint[] = (src.hints ?? []).map((h, i) => ({
+    hint: h.hint,
+    kinds: h.kinds ? new Set(h.kinds) : null,
+    classes: h.classes ? new Set(h.classes) : null,
+    address: h.address !== undefined ? re(h.address, `hints[${i}].address`) : null,
+    headline: h.headline !== undefined ? re(h.headline, `hints[${i}].headline`) : null,
+    panic: h.panic !== undefined ? re(h.panic, `hints[${i}].panic`) : null,
+    taint: h.taint ? new Set(h.taint) : null,
+    dieCounterAbove: h.dieCounterAbove ?? null,
+    guiltyInModule: h.guiltyInModule ?? null,
+  }));
+
+  return { kinds, byId, anatomy, skip: src.skip, literals, prefilter, anchors, prefilterLiterals: src.prefilter.flat(), patterns, hints };
 }
 
 export interface HeaderMatch {

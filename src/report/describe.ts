@@ -72,6 +72,7 @@ export function describe(i: Incident): [string, string][] {
   if (i.modules.length) rows.push(["modules", i.modules.length > 12 ? `${i.modules.slice(0, 12).join(" ")} … (${i.modules.length})` : i.modules.join(" ")]);
   if (i.kaslrOffset) rows.push(["KASLR offset", i.kaslrOffset]);
   rows.push(["fingerprint", i.fingerprint]);
+  for (const h of i.hints) rows.push(["hint", h]);
   for (const n of i.notes) rows.push(["note", n]);
   return rows;
 }

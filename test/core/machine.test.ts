@@ -206,3 +206,28 @@ describe("incident machine (synthetic logs)", () => {
     expect(crlf.map((i) => [i.title, i.guilty, i.frames.length])).toEqual(plain.map((i) => [i.title, i.guilty, i.frames.length]));
   });
 });
+
+describe("hints (grammars/hints.yaml)", () => {
+  const withAddress = (addr: string) =>
+    oops(2).map(([t, l]): [number, string] => [
+      t,
+      l.startsWith("BUG: kernel NULL") ? `BUG: kernel NULL pointer dereference, address: ${addr}` : l,
+    ]);
+  it("says NULL for a small fault address", () => {
+    const [i] = analyzeText(log(withAddress("0000000000000018"))).incidents;
+    expect(i!.hints.some((h) => h.startsWith("a NULL pointer was dereferenced"))).toBe(true);
+  });
+  it("does not say NULL for an address beyond a field offset", () => {
+    const [i] = analyzeText(log(withAddress("0000000000012345"))).incidents;
+    expect(i!.hints.some((h) => h.startsWith("a NULL pointer"))).toBe(false);
+  });
+  it("blames the out-of-tree module the guilty function lives in", () => {
+    const [i] = analyzeText(log(oops(2))).incidents;
+    expect(i!.hints.some((h) => h.includes("report to the module's vendor"))).toBe(true);
+  });
+  it("gives no module hint when the guilty function is in the core kernel", () => {
+    const lines = oops(2).map(([t, l]): [number, string] => [t, l.replace(/ \[lkdtm\]$/, "")]);
+    const [i] = analyzeText(log(lines)).incidents;
+    expect(i!.hints.some((h) => h.includes("module's vendor"))).toBe(false);
+  });
+});

@@ -76,6 +76,18 @@ describe("grammar", () => {
     bad.kinds[0]!.joins = ["no-such-kind"];
     expect(() => compileGrammar(bad)).toThrow(/unknown kind no-such-kind/);
   });
+
+  it("rejects a hint for a kind that does not exist", () => {
+    const bad = structuredClone(source);
+    bad.hints = [{ hint: "x", kinds: ["no-such-kind"] }];
+    expect(() => compileGrammar(bad)).toThrow(/hints\[0\]\.kinds: no recognizer reports kind no-such-kind/);
+  });
+
+  it("rejects a hint with a bad pattern", () => {
+    const bad = structuredClone(source);
+    bad.hints = [{ hint: "x", address: "(" }];
+    expect(() => compileGrammar(bad)).toThrow(/hints\[0\]\.address/);
+  });
 });
 
 describe("prefilter", () => {
