@@ -32,7 +32,8 @@ export class Output {
 
 export function printDiagnostic(d: Diagnostic, quiet: boolean): void {
   if (quiet && d.severity === "info") return;
-  const where = d.source ? `${d.source}${d.line !== undefined ? `:${d.line}` : ""}: ` : "";
+  // Messages that already begin with their source (SourceError, VmcoreError) are not prefixed twice.
+  const where = d.source && !(d.line === undefined && d.message.startsWith(d.source)) ? `${d.source}${d.line !== undefined ? `:${d.line}` : ""}: ` : "";
   process.stderr.write(`kpanic: ${d.severity}: ${where}${d.message}\n`);
 }
 

@@ -101,8 +101,13 @@ export function renderIncidentText(i: Incident, n: number, opts: TextOptions = {
 export function renderText(r: Report, opts: TextOptions = {}): string {
   const out: string[] = [];
   const names = r.sources.map((s) => s.name).join(", ");
+  const failed = r.sources.filter((s) => s.error).length;
   if (r.incidents.length === 0) {
-    out.push(`kpanic: no incidents found in ${names || "the input"}.`);
+    out.push(
+      failed
+        ? `kpanic: no incidents found; ${failed === 1 && r.sources.length === 1 ? "the input" : `${failed} of ${r.sources.length} inputs`} could not be read in full (the errors are on stderr).`
+        : `kpanic: no incidents found in ${names || "the input"}.`,
+    );
   } else {
     out.push(`kpanic: ${r.incidents.length} incident${r.incidents.length === 1 ? "" : "s"} in ${names}` + (r.incidents.some((i) => i.fatal) ? " — the kernel panicked" : ""));
     out.push("");

@@ -127,17 +127,32 @@ describe("kpanic CLI", () => {
     expect(sawEarly).toBe(true);
   });
 
-  it.runIf(sysrq)("reads a gzip-compressed log, and says how to decompress zstd/xz/bzip2", () => {
+  it.runIf(sysrq)("reads gzip- and zstd-compressed logs, and says how to decompress xz/bzip2", () => {
     const d = mkdtempSync(join(tmpdir(), "kpanic-gz-"));
     try {
       writeFileSync(join(d, "kern.log.2.gz"), gzipSync(readFileSync(join(ROOT, sysrq!))));
       const r = run(["--format", "ndjson", join(d, "kern.log.2.gz")]);
       expect(r.status).toBe(0);
       expect((JSON.parse(r.stdout.trim()) as { title: string }).title).toBe("kernel panic: sysrq triggered crash");
+      // test/fixtures/sysrq-c.log.zst is the same corpus log compressed by zstd 1.5 (`zstd -c`).
+      const zst = run(["--format", "ndjson", join(ROOT, "test/fixtures/sysrq-c.log.zst")]);
+      const sansOrigin = (ndjson: string) =>
+        ndjson.trim().split("\n").map((l) => {
+          const { id: _id, source: _source, ...rest } = JSON.parse(l) as Record<string, unknown>;
+          return rest;
+        });
+      expect(zst.status).toBe(0);
+      expect(sansOrigin(zst.stdout)).toEqual(sansOrigin(run(["--format", "ndjson", join(ROOT, sysrq!)]).stdout));
       writeFileSync(join(d, "x.zst"), Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0]));
       const z = run([join(d, "x.zst")]);
       expect(z.status).toBe(2);
-      expect(z.stderr).toContain("zstd -dc");
+      expect(z.stderr).toContain("not valid zstd data");
+      expect(z.stderr).toContain("zstd -t");
+      expect(z.stdout).toContain("could not be read in full");
+      writeFileSync(join(d, "x.xz"), Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0, 0, 0]));
+      const x = run([join(d, "x.xz")]);
+      expect(x.status).toBe(2);
+      expect(x.stderr).toContain("xz -dc");
     } finally {
       rmSync(d, { recursive: true, force: true });
     }

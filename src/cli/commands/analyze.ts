@@ -74,7 +74,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
         else incidents.push(inc);
       }
     } catch (e) {
-      const msg = `${file}: read failed: ${(e as Error).message}`;
+      const msg = e instanceof SourceError ? e.message : `${file}: read failed: ${(e as Error).message}`;
       summary.error = msg;
       const d: Diagnostic = { code: "unreadable-input", severity: "error", message: msg, source: file };
       diagnostics.push(d);
