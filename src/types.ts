@@ -28,6 +28,8 @@ export interface LogRecord {
   seq?: number;
   /** Host name (syslog, journald), when known. */
   host?: string;
+  /** journald's boot id (`_BOOT_ID`, 32 hex digits), when the format carries one. */
+  bootId?: string;
 }
 
 export type IncidentClass =
@@ -158,7 +160,8 @@ export interface Incident {
   stacks: Stack[];
   modules: string[];
   kaslrOffset: string | null;
-  time: { uptime: number | null; wallClock?: string; approximate?: boolean };
+  /** `bootId`: journald's boot id, when the input carried one (uptime counts from that boot). */
+  time: { uptime: number | null; wallClock?: string; approximate?: boolean; bootId?: string };
   source: { name: string; startLine: number; endLine: number };
   text: string[];
   fingerprint: string;

@@ -302,7 +302,8 @@ export class IncidentMachine {
     inc.hints = hintsFor(inc, this.g.hints);
     if (o.header.time !== null) {
       // A hash, not the text: a stored slice would keep its whole input block alive.
-      const key = fnv1a64(`${o.header.time}\u0000${o.headerText}`);
+      // Across boots (journald's boot id) the same uptime and text is a new crash, not a replay.
+      const key = fnv1a64(`${o.header.bootId ?? ""}\u0000${o.header.time}\u0000${o.headerText}`);
       if (this.seen.has(key)) {
         this.diagnose({
           code: "duplicate-incident",

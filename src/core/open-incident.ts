@@ -707,7 +707,11 @@ export class OpenIncident {
       stacks: this.stacks,
       modules: this.modules,
       kaslrOffset: this.kaslrOffset,
-      time: this.header.wallTime !== undefined ? { uptime, wallClock: this.header.wallTime, ...(this.header.wallTimeApproximate ? { approximate: true } : {}) } : { uptime },
+      time: {
+        uptime,
+        ...(this.header.wallTime !== undefined ? { wallClock: this.header.wallTime, ...(this.header.wallTimeApproximate ? { approximate: true } : {}) } : {}),
+        ...(this.header.bootId !== undefined ? { bootId: this.header.bootId } : {}),
+      },
       source: { name: sourceName, startLine: this.startLine, endLine: this.endLine },
       text: this.lines,
       fingerprint: fp,

@@ -55,6 +55,9 @@ const DJ_MSG = /"msg": ?("(?:[^"\\]|\\.){0,100000}")/;
 // `[   90.192379] host kernel: msg` (journalctl -o short-monotonic)
 const MONO_SYSLOG_RE = /^\[ {0,12}(\d{1,12}\.\d{1,9})\] ([^ ]{1,255}) ([^ :[]{1,64})(?:\[\d{1,10}\])?: ?/;
 
+/** journald boot ids: 128-bit, written as 32 lower-case hex digits. */
+const BOOT_ID_RE = /^[0-9a-f]{32}$/;
+
 function record(line: number, raw: string, text: string, extra: Partial<LogRecord> = {}): LogRecord {
   // The message itself may carry dmesg's own prefixes (kern.log keeps "[ 90.19] ").
   const inner = normalizeLine(text, line);
@@ -70,6 +73,7 @@ function record(line: number, raw: string, text: string, extra: Partial<LogRecor
     ...(extra.wallTimeApproximate ? { wallTimeApproximate: true } : {}),
     ...(extra.seq !== undefined ? { seq: extra.seq } : {}),
     ...(extra.host !== undefined ? { host: extra.host } : {}),
+    ...(extra.bootId !== undefined ? { bootId: extra.bootId } : {}),
   };
 }
 
@@ -215,6 +219,7 @@ export function normalizerFor(format: InputFormat, opts: FormatOptions = {}): Li
           ...(Number.isFinite(rt) ? { wallTime: new Date(rt / 1000).toISOString() } : {}),
           ...(Number.isFinite(pri) ? { level: pri } : {}),
           ...(h !== undefined ? { host: h } : {}),
+          ...(typeof e["_BOOT_ID"] === "string" && BOOT_ID_RE.test(e["_BOOT_ID"]) ? { bootId: e["_BOOT_ID"] } : {}),
         });
       };
   }

@@ -28,6 +28,7 @@ export function describe(i: Incident): [string, string][] {
   const when = uptimeText(i.time.uptime);
   if (i.time.wallClock) rows.push(["when", `${i.time.wallClock}${i.time.approximate ? " (approximate)" : ""}${when ? `, ${when}` : ""}`]);
   else if (when) rows.push(["when", when]);
+  if (i.time.bootId) rows.push(["boot", i.time.bootId]);
   rows.push(["source", `${i.source.name} lines ${i.source.startLine}-${i.source.endLine}`]);
   rows.push(["headline", i.headline]);
   if (i.task.comm !== null || i.task.pid !== null) {

@@ -231,3 +231,28 @@ describe("hints (grammars/hints.yaml)", () => {
     expect(i!.hints.some((h) => h.includes("module's vendor"))).toBe(false);
   });
 });
+
+describe("journald boot ids", () => {
+  const journal = (bootId: string) =>
+    oops(3)
+      .map(([t, l]) =>
+        JSON.stringify({ _TRANSPORT: "kernel", _BOOT_ID: bootId, __MONOTONIC_TIMESTAMP: String(t * 1e6), PRIORITY: "4", MESSAGE: l }),
+      )
+      .join("\n") + "\n";
+  const a = "0123456789abcdef0123456789abcdef";
+  const b = "fedcba9876543210fedcba9876543210";
+  it("puts the boot id on the incident, and a crash at the same uptime in another boot is a new incident", () => {
+    const { incidents, diagnostics } = analyzeText(journal(a) + journal(b));
+    expect(incidents.map((i) => i.time.bootId)).toEqual([a, b]);
+    expect(diagnostics.some((d) => d.code === "duplicate-incident")).toBe(false);
+  });
+  it("the same boot's record twice is still one incident", () => {
+    const { incidents, diagnostics } = analyzeText(journal(a) + journal(a));
+    expect(incidents).toHaveLength(1);
+    expect(diagnostics.some((d) => d.code === "duplicate-incident")).toBe(true);
+  });
+  it("ignores a _BOOT_ID that is not 32 hex digits", () => {
+    const { incidents } = analyzeText(journal("../../etc"));
+    expect(incidents[0]!.time.bootId).toBeUndefined();
+  });
+});
