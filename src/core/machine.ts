@@ -32,6 +32,8 @@ const MAX_CUT_LINES = 6;
 const MAX_PRECURSOR_LINES = 4;
 /** How many dedup keys are remembered per source. */
 const MAX_SEEN = 20000;
+/** Repeats listed one by one; the rest are counted in one diagnostic at the end. */
+const MAX_DUPLICATE_DIAGNOSTICS = 3;
 /** A report closed by an unrelated line waits this long for the panic it may cause. */
 const HOLD_LINES = 500;
 const HOLD_SECONDS = 120;
@@ -48,6 +50,7 @@ export class IncidentMachine {
   private cut: LogRecord[] | null = null;
   private readonly boot: BootContext = { release: null, version: null };
   private readonly seen = new Set<string>();
+  private duplicates = 0;
   private emitted = 0;
 
   constructor(opts: MachineOptions) {
@@ -139,6 +142,16 @@ export class IncidentMachine {
     }
     this.flush();
     this.cut = null;
+    if (this.duplicates > MAX_DUPLICATE_DIAGNOSTICS) {
+      const more = this.duplicates - MAX_DUPLICATE_DIAGNOSTICS;
+      this.diagnose({
+        code: "duplicate-incident",
+        severity: "info",
+        message: `${more} more repeated incident${more === 1 ? "" : "s"} (same timestamp and text) not listed; each was reported once`,
+        source: this.sourceName,
+      });
+    }
+    this.duplicates = 0;
   }
 
   private feedIdle(rec: LogRecord): void {
@@ -305,6 +318,7 @@ export class IncidentMachine {
       // Across boots (journald's boot id) the same uptime and text is a new crash, not a replay.
       const key = fnv1a64(`${o.header.bootId ?? ""}\u0000${o.header.time}\u0000${o.headerText}`);
       if (this.seen.has(key)) {
+        if (++this.duplicates > MAX_DUPLICATE_DIAGNOSTICS) return;
         this.diagnose({
           code: "duplicate-incident",
           severity: "info",

@@ -256,3 +256,14 @@ describe("journald boot ids", () => {
     expect(incidents[0]!.time.bootId).toBeUndefined();
   });
 });
+
+describe("replayed incidents", () => {
+  it("lists the first three repeats and counts the rest in one diagnostic", () => {
+    const { incidents, diagnostics } = analyzeText(log([...Array(7)].flatMap(() => oops(4.3))));
+    expect(incidents).toHaveLength(1);
+    const dups = diagnostics.filter((d) => d.code === "duplicate-incident");
+    expect(dups).toHaveLength(4);
+    expect(dups.slice(0, 3).every((d) => d.line !== undefined)).toBe(true);
+    expect(dups[3]!.message).toMatch(/^3 more repeated incidents/);
+  });
+});
