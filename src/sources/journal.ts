@@ -22,7 +22,8 @@ export function journalEntryToLine(e: Record<string, unknown>): { line: string; 
   else return null; // null (over journald's field size limit) or unknown
   const us = Number(e["_SOURCE_MONOTONIC_TIMESTAMP"] ?? e["__MONOTONIC_TIMESTAMP"]);
   const ts = Number.isFinite(us) ? `[${(us / 1e6).toFixed(6).padStart(12)}] ` : "";
-  const bootId = typeof e["_BOOT_ID"] === "string" ? e["_BOOT_ID"] : null;
+  const id = e["_BOOT_ID"];
+  const bootId = typeof id === "string" && /^[0-9a-f]{32}$/.test(id) ? id : null;
   return { line: text.split("\n").map((l) => ts + l).join("\n") + "\n", bootId };
 }
 

@@ -195,8 +195,42 @@ describe("kpanic hook", () => {
 
 describe("journald entries become dmesg lines", () => {
   it("string and byte-array messages, monotonic time, boot id; null messages are skipped", () => {
-    expect(journalEntryToLine({ MESSAGE: "BUG: x", _SOURCE_MONOTONIC_TIMESTAMP: "90192379", _BOOT_ID: "b1" })).toEqual({ line: "[   90.192379] BUG: x\n", bootId: "b1" });
+    const id = "0123456789abcdef0123456789abcdef";
+    expect(journalEntryToLine({ MESSAGE: "BUG: x", _SOURCE_MONOTONIC_TIMESTAMP: "90192379", _BOOT_ID: id })).toEqual({ line: "[   90.192379] BUG: x\n", bootId: id });
+    expect(journalEntryToLine({ MESSAGE: "BUG: x", _BOOT_ID: "../b1" })).toEqual({ line: "BUG: x\n", bootId: null });
     expect(journalEntryToLine({ MESSAGE: [66, 85, 71, 0xff], __MONOTONIC_TIMESTAMP: "1000000" })).toEqual({ line: "[    1.000000] BUG\uFFFD\n", bootId: null });
     expect(journalEntryToLine({ MESSAGE: null })).toBeNull();
+  });
+});
+
+describe("kpanic --boot -1 (journald)", () => {
+  it("reads the boot through journalctl -o json and puts its boot id on every incident", () => {
+    const d = mkdtempSync(join(tmpdir(), "kpanic-journal-"));
+    try {
+      // A stand-in journalctl on PATH that serves a real corpus log as `-o json` entries.
+      const id = "4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e";
+      const log = readFileSync(join(ROOT, "corpora/x86_64/panic/sysrq-c.log"), "utf8");
+      const entries = log
+        .split(/\r?\n/)
+        .map((l) => /^\[\s*(\d+)\.(\d{6})\] (.*)$/.exec(l))
+        .filter((m) => m !== null)
+        .map((m) => JSON.stringify({ _TRANSPORT: "kernel", _BOOT_ID: id, __MONOTONIC_TIMESTAMP: String(Number(m[1]) * 1e6 + Number(m[2])), MESSAGE: m[3] }));
+      writeFileSync(join(d, "entries.json"), entries.join("\n") + "\n");
+      writeFileSync(join(d, "args"), "");
+      const fake = join(d, "journalctl");
+      writeFileSync(fake, `#!/bin/sh\necho "$@" > ${join(d, "args")}\nexec cat ${join(d, "entries.json")}\n`, { mode: 0o755 });
+      const r = spawnSync(process.execPath, [BIN, "--boot", "-1", "--format", "ndjson"], {
+        encoding: "utf8",
+        timeout: 60_000,
+        env: { ...process.env, PATH: `${d}:${process.env["PATH"] ?? ""}` },
+      });
+      expect(r.status).toBe(0);
+      expect(readFileSync(join(d, "args"), "utf8").trim()).toBe("-k -b -1 -o json --no-pager");
+      const incidents = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { title: string; time: { bootId?: string } });
+      expect(incidents.map((i) => i.title)).toEqual(["kernel panic: sysrq triggered crash"]);
+      expect(incidents[0]!.time.bootId).toBe(id);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 });

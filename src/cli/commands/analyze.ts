@@ -132,6 +132,8 @@ async function runBoot(args: AnalyzeArgs, which: number): Promise<number> {
   const name = `journal:boot ${which}`;
   const incidents: Incident[] = [];
   for await (const inc of analyze(boot.lines, { sourceName: name, onDiagnostic, maxLineLength: args.maxLineLength })) {
+    // One boot's log (journalctl -b N): every incident is of that boot.
+    if (boot.bootId && !inc.time.bootId) inc.time.bootId = boot.bootId;
     if (args.format === "ndjson") out.write(renderNdjsonLine(inc));
     else incidents.push(inc);
   }

@@ -165,6 +165,7 @@ export async function runHook(a: HookArgs): Promise<number> {
       const why = await boot.done;
       if (why) diagnose({ code: "unreadable-input", severity: "info", message: `previous boot's journal not read: ${why}` });
       else if (boot.bootId) {
+        for (const i of incidents) i.time.bootId ??= boot.bootId;
         const key = dumpKey(["journal", boot.bootId]);
         if (!ledger.entries[key]) {
           const e: DumpEntry = { path: `journal:${boot.bootId}`, relPath: "", layout: "unknown", host: null, timeFromName: null, logs: [], vmcore: null, captureLog: null, incomplete: false, notes: [] };
