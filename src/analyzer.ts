@@ -7,6 +7,7 @@ import { builtinGrammar, type CompiledGrammar } from "./grammar/compile.js";
 import { LineFramer, type FramedBlock } from "./records/framer.js";
 import { Scanner } from "./core/scanner.js";
 import { detectFormat, normalizerFor, type InputFormat } from "./records/formats.js";
+import { JournalExportDecoder, looksLikeJournalExport } from "./records/journal-export.js";
 import type { Diagnostic, Incident } from "./types.js";
 
 export interface AnalyzerOptions {
@@ -105,15 +106,59 @@ export function createAnalyzer(
     if (held.text.length >= DETECT_BYTES || countNewlines(held.text, DETECT_LINES) >= DETECT_LINES) decide();
   };
 
+  // journalctl -o export is binary-framed: decoded to journal-json lines before the framer.
+  let exportDecoder: JournalExportDecoder | null = null;
+  const useExport = (): void => {
+    exportDecoder = new JournalExportDecoder({
+      maxField: maxLine,
+      onProblem: (m) => onDiagnostic({ code: "malformed-input", severity: "warning", message: `${sourceName}: ${m}`, source: sourceName }),
+    });
+    scanner.setNormalizer(normalizerFor("journal-export", fmtOpts));
+    detecting = false;
+  };
+  if (wanted === "journal-export") useExport();
+  // Auto-detection of export needs the first bytes: held until there are 10.
+  let sniffing = wanted === "auto";
+  let sniffed: Uint8Array[] = [];
+  const sniff = (chunk: Uint8Array | string, final: boolean): Uint8Array | string | null => {
+    const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
+    sniffed.push(bytes);
+    const all = Buffer.concat(sniffed);
+    if (all.length < 10 && !final) return null;
+    sniffing = false;
+    sniffed = [];
+    if (looksLikeJournalExport(all)) {
+      useExport();
+      onDiagnostic({ code: "input-format", severity: "info", message: `${sourceName} read as journal-export (override with --input-format)`, source: sourceName });
+    }
+    return all;
+  };
+  const pushBytes = (chunk: Uint8Array | string): void => {
+    if (exportDecoder) {
+      if (chunk.length) sawAny = true;
+      feed(framer.push(exportDecoder.push(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk)));
+    } else feed(framer.push(chunk));
+  };
+
   return {
     push(chunk) {
-      feed(framer.push(chunk));
+      if (sniffing) {
+        const ready = sniff(chunk, false);
+        if (ready === null) return;
+        chunk = ready;
+      }
+      pushBytes(chunk);
     },
     flush() {
       if (detecting && held.text.length) decide();
       scanner.flush();
     },
     end() {
+      if (sniffing) {
+        const ready = sniff("", true);
+        if (ready !== null && ready.length) pushBytes(ready);
+      }
+      if (exportDecoder) feed(framer.push((exportDecoder as JournalExportDecoder).end()));
       feed(framer.end());
       if (detecting) decide();
       scanner.end();

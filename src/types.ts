@@ -190,7 +190,8 @@ export interface Diagnostic {
     | "grammar"
     | "scan-limit"
     | "unsafe-entry"
-    | "input-format";
+    | "input-format"
+    | "malformed-input";
   severity: DiagnosticSeverity;
   message: string;
   source?: string;

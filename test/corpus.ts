@@ -10,7 +10,7 @@ export const CORPORA = join(ROOT, "corpora");
 
 /** Is this corpus file a kernel log to analyse? */
 export function isLogFile(name: string): boolean {
-  return /\.(?:log|dmesg)$/.test(name) || /^dmesg\.[0-9]{12}$/.test(name) || name === "vmcore-dmesg.txt";
+  return /\.(?:log|dmesg|export|jsonl)$/.test(name) || /^dmesg\.[0-9]{12}$/.test(name) || name === "vmcore-dmesg.txt";
 }
 
 /** Every log in corpora/ (sorted, paths relative to the project root). */

@@ -16,9 +16,10 @@ export type InputFormat =
   | "syslog"
   | "journal-short"
   | "journal-json"
+  | "journal-export"
   | "dmesg-json";
 
-export const INPUT_FORMATS: readonly InputFormat[] = ["dmesg", "dmesg-ctime", "dmesg-iso", "dmesg-decode", "dmesg-json", "kmsg", "syslog", "journal-short", "journal-json"];
+export const INPUT_FORMATS: readonly InputFormat[] = ["dmesg", "dmesg-ctime", "dmesg-iso", "dmesg-decode", "dmesg-json", "kmsg", "syslog", "journal-short", "journal-json", "journal-export"];
 
 export type LineNormalizer = (raw: string, line: number) => LogRecord | null;
 
@@ -190,7 +191,9 @@ export function normalizerFor(format: InputFormat, opts: FormatOptions = {}): Li
         return record(line, shown, msg, { ...(time !== null ? { time } : {}), ...(pri !== null ? { level: pri & 7, facility: pri >> 3 } : {}), ...(caller ? { caller } : {}) });
       };
     }
+    // journal-export is decoded from bytes to journal-json lines first (records/journal-export.ts).
     case "journal-json":
+    case "journal-export":
       return (raw, line) => {
         const s = raw.trim();
         if (!s.startsWith("{")) return null;
