@@ -5,7 +5,9 @@
 import { createReadStream } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
+import { Readable } from "node:stream";
 import { Decompress as ZstdStream } from "fzstd";
+import xz from "xz-decompress";
 
 export interface OpenedSource {
   name: string;
@@ -55,7 +57,7 @@ export async function openSource(path: string, stdin: NodeJS.ReadableStream = pr
     throw new SourceError(describeFsError(e, path), path);
   }
   const other = compressedWith(magic);
-  if (other && other !== "zstd") throw new SourceError(`${path} is ${other} compressed; decompress it first (${DECOMPRESS[other]} ${path} | kpanic)`, path);
+  if (other === "bzip2") throw new SourceError(`${path} is ${other} compressed; decompress it first (${DECOMPRESS[other]} ${path} | kpanic)`, path);
   const stream = createReadStream(path, { highWaterMark: CHUNK_SIZE });
   // Surface open errors (EACCES) as SourceError before any data flows.
   await new Promise<void>((resolve, reject) => {
@@ -66,6 +68,8 @@ export async function openSource(path: string, stdin: NodeJS.ReadableStream = pr
   if (magic[0] === 0x1f && magic[1] === 0x8b) return { name: path, stream: stream.pipe(createGunzip({ chunkSize: CHUNK_SIZE })) };
   // zstd (logrotate with compresscmd zstd, Fedora/Arch archives): streamed through fzstd.
   if (other === "zstd") return { name: path, stream: unzstd(stream, path) };
+  // xz (logrotate with compresscmd xz): streamed through xz-decompress (xz-embedded compiled to WebAssembly).
+  if (other === "xz") return { name: path, stream: unxz(stream, path) };
   return { name: path, stream };
 }
 
@@ -109,12 +113,41 @@ export async function* unzstd(input: AsyncIterable<Uint8Array | string>, path: s
 
 const DECOMPRESS: Record<string, string> = { zstd: "zstd -dc", xz: "xz -dc", bzip2: "bzip2 -dc" };
 
-/** Compression formats other than gzip, from their magic bytes (zstd is read in-process; xz and bzip2 are not). */
+/** Compression formats other than gzip, from their magic bytes (zstd and xz are read in-process; bzip2 is not). */
 export function compressedWith(m: Uint8Array): "zstd" | "xz" | "bzip2" | null {
   if (m[0] === 0x28 && m[1] === 0xb5 && m[2] === 0x2f && m[3] === 0xfd) return "zstd";
   if (m[0] === 0xfd && m[1] === 0x37 && m[2] === 0x7a && m[3] === 0x58 && m[4] === 0x5a && m[5] === 0x00) return "xz";
   if (m[0] === 0x42 && m[1] === 0x5a && m[2] === 0x68) return "bzip2";
   return null;
+}
+
+/** xz-embedded's return codes (xz.h), as xz-decompress reports them. */
+const XZ_ERRORS: Record<string, string> = {
+  "2": "unsupported integrity check",
+  "3": "out of memory",
+  "4": "dictionary larger than the memory limit",
+  "5": "not an xz stream",
+  "6": "unsupported options",
+  "7": "corrupt data",
+  "8": "truncated",
+};
+
+/**
+ * Streams an xz file through xz-decompress: memory stays at the stream's
+ * dictionary plus one chunk. Corrupt or truncated data ends the stream with a
+ * SourceError saying what to try.
+ */
+export async function* unxz(input: Readable, path: string): AsyncGenerator<Uint8Array> {
+  const out = new xz.XzReadableStream(Readable.toWeb(input) as ReadableStream<Uint8Array>);
+  try {
+    for await (const c of out as unknown as AsyncIterable<Uint8Array>) yield c;
+  } catch (e) {
+    const m = /error code (\d+)/.exec((e as Error)?.message ?? "");
+    const why = (m && XZ_ERRORS[m[1]!]) ?? (e as Error)?.message ?? String(e);
+    throw new SourceError(`${path}: not valid xz data (${why}); check it with 'xz -t ${path}'`, path);
+  } finally {
+    input.destroy();
+  }
 }
 
 export function describeFsError(e: unknown, path: string): string {

@@ -127,7 +127,7 @@ describe("kpanic CLI", () => {
     expect(sawEarly).toBe(true);
   });
 
-  it.runIf(sysrq)("reads gzip- and zstd-compressed logs, and says how to decompress xz/bzip2", () => {
+  it.runIf(sysrq)("reads gzip-, zstd- and xz-compressed logs, and says how to decompress bzip2", () => {
     const d = mkdtempSync(join(tmpdir(), "kpanic-gz-"));
     try {
       writeFileSync(join(d, "kern.log.2.gz"), gzipSync(readFileSync(join(ROOT, sysrq!))));
@@ -142,7 +142,12 @@ describe("kpanic CLI", () => {
           return rest;
         });
       expect(zst.status).toBe(0);
-      expect(sansOrigin(zst.stdout)).toEqual(sansOrigin(run(["--format", "ndjson", join(ROOT, sysrq!)]).stdout));
+      const plain = sansOrigin(run(["--format", "ndjson", join(ROOT, sysrq!)]).stdout);
+      expect(sansOrigin(zst.stdout)).toEqual(plain);
+      // test/fixtures/sysrq-c.log.xz: the same log compressed by xz 5.4 (`xz -c`).
+      const xzr = run(["--format", "ndjson", join(ROOT, "test/fixtures/sysrq-c.log.xz")]);
+      expect(xzr.status).toBe(0);
+      expect(sansOrigin(xzr.stdout)).toEqual(plain);
       writeFileSync(join(d, "x.zst"), Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0]));
       const z = run([join(d, "x.zst")]);
       expect(z.status).toBe(2);
@@ -152,7 +157,12 @@ describe("kpanic CLI", () => {
       writeFileSync(join(d, "x.xz"), Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0, 0, 0]));
       const x = run([join(d, "x.xz")]);
       expect(x.status).toBe(2);
-      expect(x.stderr).toContain("xz -dc");
+      expect(x.stderr).toContain("not valid xz data");
+      expect(x.stderr).toContain("xz -t");
+      writeFileSync(join(d, "x.bz2"), Buffer.from("BZh91AY&SY"));
+      const bz = run([join(d, "x.bz2")]);
+      expect(bz.status).toBe(2);
+      expect(bz.stderr).toContain("bzip2 -dc");
     } finally {
       rmSync(d, { recursive: true, force: true });
     }
