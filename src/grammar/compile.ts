@@ -61,6 +61,7 @@ export interface GrammarHintSource {
   taint?: string[];
   dieCounterAbove?: number;
   guiltyInModule?: boolean;
+  guiltyModuleTaint?: string[];
 }
 
 export interface CompiledHint {
@@ -73,6 +74,8 @@ export interface CompiledHint {
   taint: Set<string> | null;
   dieCounterAbove: number | null;
   guiltyInModule: boolean | null;
+  /** The guilty function's module carries one of these taint flags in "Modules linked in:" (`lkdtm(OE)`). */
+  guiltyModuleTaint: Set<string> | null;
 }
 
 export interface CompiledFormat {
@@ -329,6 +332,7 @@ export function compileGrammar(src: GrammarSource): CompiledGrammar {
     taint: h.taint ? new Set(h.taint) : null,
     dieCounterAbove: h.dieCounterAbove ?? null,
     guiltyInModule: h.guiltyInModule ?? null,
+    guiltyModuleTaint: h.guiltyModuleTaint ? new Set(h.guiltyModuleTaint) : null,
   }));
 
   return { kinds, byId, anatomy, skip: src.skip, literals, prefilter, anchors, prefilterLiterals: src.prefilter.flat(), patterns, hints };

@@ -225,6 +225,12 @@ describe("hints (grammars/hints.yaml)", () => {
     const [i] = analyzeText(log(oops(2))).incidents;
     expect(i!.hints.some((h) => h.includes("report to the module's vendor"))).toBe(true);
   });
+  it("gives no vendor hint when the guilty module itself is not flagged (another module tainted the kernel)", () => {
+    const lines = oops(2).map(([t, l]): [number, string] => [t, l.startsWith("Modules linked in:") ? "Modules linked in: lkdtm aaa bbb(OE)" : l]);
+    const [i] = analyzeText(log(lines)).incidents;
+    expect(i!.kernel.taint.map((x) => x.letter)).toContain("O");
+    expect(i!.hints.some((h) => h.includes("module's vendor"))).toBe(false);
+  });
   it("gives no module hint when the guilty function is in the core kernel", () => {
     const lines = oops(2).map(([t, l]): [number, string] => [t, l.replace(/ \[lkdtm\]$/, "")]);
     const [i] = analyzeText(log(lines)).incidents;
