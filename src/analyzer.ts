@@ -117,21 +117,23 @@ export function createAnalyzer(
     detecting = false;
   };
   if (wanted === "journal-export") useExport();
-  // Auto-detection of export needs the first bytes: held until there are 10.
+  // Auto-detection of export needs the first 10 bytes: chunks are held (not copied) until there are.
   let sniffing = wanted === "auto";
-  let sniffed: Uint8Array[] = [];
-  const sniff = (chunk: Uint8Array | string, final: boolean): Uint8Array | string | null => {
-    const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
-    sniffed.push(bytes);
-    const all = Buffer.concat(sniffed);
-    if (all.length < 10 && !final) return null;
+  let sniffed: (Uint8Array | string)[] = [];
+  let sniffedLen = 0;
+  const sniff = (chunk: Uint8Array | string, final: boolean): (Uint8Array | string)[] | null => {
+    sniffed.push(chunk);
+    sniffedLen += chunk.length;
+    if (sniffedLen < 10 && !final) return null;
+    const head = Buffer.concat(sniffed.map((c) => (typeof c === "string" ? Buffer.from(c.slice(0, 10), "utf8") : c.subarray(0, 10))));
+    const held = sniffed;
     sniffing = false;
     sniffed = [];
-    if (looksLikeJournalExport(all)) {
+    if (looksLikeJournalExport(head)) {
       useExport();
       onDiagnostic({ code: "input-format", severity: "info", message: `${sourceName} read as journal-export (override with --input-format)`, source: sourceName });
     }
-    return all;
+    return held;
   };
   const pushBytes = (chunk: Uint8Array | string): void => {
     if (exportDecoder) {
@@ -142,22 +144,15 @@ export function createAnalyzer(
 
   return {
     push(chunk) {
-      if (sniffing) {
-        const ready = sniff(chunk, false);
-        if (ready === null) return;
-        chunk = ready;
-      }
-      pushBytes(chunk);
+      if (!sniffing) return pushBytes(chunk);
+      for (const c of sniff(chunk, false) ?? []) pushBytes(c);
     },
     flush() {
       if (detecting && held.text.length) decide();
       scanner.flush();
     },
     end() {
-      if (sniffing) {
-        const ready = sniff("", true);
-        if (ready !== null && ready.length) pushBytes(ready);
-      }
+      if (sniffing) for (const c of sniff("", true) ?? []) pushBytes(c);
       if (exportDecoder) feed(framer.push((exportDecoder as JournalExportDecoder).end()));
       feed(framer.end());
       if (detecting) decide();

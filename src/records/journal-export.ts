@@ -161,6 +161,15 @@ export class JournalExportDecoder {
     this.fields = 0;
     if (!had || e["MESSAGE"] === undefined) return null;
     if (e["_TRANSPORT"] !== undefined && e["_TRANSPORT"] !== "kernel") return null;
+    // A message with newlines (the usual reason a field is binary) becomes one
+    // line per message line, as dmesg prints it: the normalizer reads one line.
+    const msg = e["MESSAGE"];
+    if (typeof msg === "string" && msg.includes("\n")) {
+      return msg
+        .split("\n")
+        .map((m) => JSON.stringify({ ...e, MESSAGE: m }))
+        .join("\n");
+    }
     return JSON.stringify(e);
   }
 }

@@ -73,6 +73,14 @@ describe("journal export", () => {
     expect(analyzeText(body, { inputFormat: "journal-export" }).incidents.map((i) => i.title)).toEqual(["kernel panic: sysrq triggered crash"]);
   });
 
+  it("a multi-line MESSAGE (a binary field) keeps every line", () => {
+    const entry = (msg: string) =>
+      Buffer.concat([Buffer.from("__CURSOR=x\n_TRANSPORT=kernel\n__MONOTONIC_TIMESTAMP=5000000\n"), field("MESSAGE", Buffer.from(msg)), Buffer.from("\n")]);
+    const r = analyzeText(Buffer.concat([entry("Kernel panic - not syncing: first line\nCPU: 0 PID: 1 Comm: init Not tainted 6.1.0-56-amd64 #1"), entry("---[ end Kernel panic - not syncing: first line ]---")]));
+    expect(r.incidents).toHaveLength(1);
+    expect(r.incidents[0]!.task).toMatchObject({ comm: "init", pid: 1 });
+  });
+
   it("property: arbitrary bytes after an export header never throw", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 2000 }), fc.integer({ min: 1, max: 64 }), (bytes, size) => {
