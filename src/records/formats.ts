@@ -57,7 +57,7 @@ const DJ_MSG = /"msg": ?("(?:[^"\\]|\\.){0,100000}")/;
 const MONO_SYSLOG_RE = /^\[ {0,12}(\d{1,12}\.\d{1,9})\] ([^ ]{1,255}) ([^ :[]{1,64})(?:\[\d{1,10}\])?: ?/;
 
 /** journald boot ids: 128-bit, written as 32 lower-case hex digits. */
-const BOOT_ID_RE = /^[0-9a-f]{32}$/;
+export const BOOT_ID_RE = /^[0-9a-f]{32}$/;
 
 function record(line: number, raw: string, text: string, extra: Partial<LogRecord> = {}): LogRecord {
   // The message itself may carry dmesg's own prefixes (kern.log keeps "[ 90.19] ").

@@ -4,6 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import split2 from "split2";
+import { BOOT_ID_RE } from "../records/formats.js";
 
 export interface JournalBoot {
   bootId: string | null;
@@ -23,7 +24,7 @@ export function journalEntryToLine(e: Record<string, unknown>): { line: string; 
   const us = Number(e["_SOURCE_MONOTONIC_TIMESTAMP"] ?? e["__MONOTONIC_TIMESTAMP"]);
   const ts = Number.isFinite(us) ? `[${(us / 1e6).toFixed(6).padStart(12)}] ` : "";
   const id = e["_BOOT_ID"];
-  const bootId = typeof id === "string" && /^[0-9a-f]{32}$/.test(id) ? id : null;
+  const bootId = typeof id === "string" && BOOT_ID_RE.test(id) ? id : null;
   return { line: text.split("\n").map((l) => ts + l).join("\n") + "\n", bootId };
 }
 
