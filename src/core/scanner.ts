@@ -11,6 +11,7 @@
 import type { CompiledGrammar } from "../grammar/compile.js";
 import type { Diagnostic, Incident, LogRecord } from "../types.js";
 import { normalizeLine } from "../records/normalize.js";
+import type { LineNormalizer } from "../records/formats.js";
 import { IncidentMachine } from "./machine.js";
 
 export interface ScannerOptions {
@@ -21,8 +22,8 @@ export interface ScannerOptions {
   maxIncidentLines?: number;
   /** Longer lines are analysed up to this many characters, with a diagnostic (default 65536). */
   maxLineLength?: number;
-  /** Turns one raw line into a record (null: not a kernel message, skipped); plain dmesg by default. */
-  normalize?: (raw: string, line: number) => LogRecord | null;
+  /** Turns one raw line into a record, or several (a multi-line journald entry), or null (not a kernel message, skipped); plain dmesg by default. */
+  normalize?: LineNormalizer;
 }
 
 /** Diagnostics of one kind reported per source at most. */
@@ -44,7 +45,7 @@ export class Scanner {
   private readonly anchors: RegExp[];
   /** Next hit of each anchor search in the current block: -1 = not searched yet, Infinity = none left. */
   private readonly next: number[];
-  private normalize: (raw: string, line: number) => LogRecord | null;
+  private normalize: LineNormalizer;
   private readonly diagnose: (d: Diagnostic) => void;
   private readonly sourceName: string;
   private readonly maxLine: number;
@@ -121,13 +122,19 @@ export class Scanner {
   }
 
   /** Switches the line format (before the first block). */
-  setNormalizer(fn: (raw: string, line: number) => LogRecord | null): void {
+  setNormalizer(fn: LineNormalizer): void {
     this.normalize = fn;
   }
 
   private feed(raw: string): void {
-    const rec = this.normalize(raw, this.line);
-    if (rec) this.machine.feed(rec);
+    this.deliver(this.normalize(raw, this.line));
+  }
+
+  /** Hands a line's record (or records) to the machine. */
+  private deliver(rec: LogRecord | LogRecord[] | null): void {
+    if (rec === null) return;
+    if (Array.isArray(rec)) for (const r of rec) this.machine.feed(r);
+    else this.machine.feed(rec);
   }
 
   /** Consumes the line block[a, b) for analysis: numbers it, checks it, returns a detached copy. */
@@ -195,10 +202,7 @@ export class Scanner {
     if (before.length) {
       // Their numbers were already counted with the previous block.
       let ln = this.line - before.length;
-      for (const raw of before) {
-        const rec = this.normalize(raw, ++ln);
-        if (rec) this.machine.feed(rec);
-      }
+      for (const raw of before) this.deliver(this.normalize(raw, ++ln));
     }
     for (let i = 0; i < starts.length; i++) {
       const a = starts[i]!;

@@ -2,7 +2,8 @@
  * Log formats other than plain dmesg: detected from a source's first lines
  * (or chosen with --input-format), each turning one raw line into a record
  * whose `text` is the kernel message, or null for a line that is not a kernel
- * message (another daemon's syslog line, a kmsg continuation line).
+ * message (another daemon's syslog line, a kmsg continuation line). A journald
+ * entry is one line that may hold several message lines: it gives an array.
  */
 import type { LogRecord } from "../types.js";
 import { normalizeLine, stripControls } from "./normalize.js";
@@ -21,7 +22,8 @@ export type InputFormat =
 
 export const INPUT_FORMATS: readonly InputFormat[] = ["dmesg", "dmesg-ctime", "dmesg-iso", "dmesg-decode", "dmesg-json", "kmsg", "syslog", "journal-short", "journal-json", "journal-export"];
 
-export type LineNormalizer = (raw: string, line: number) => LogRecord | null;
+/** One raw line → its record, several records (a multi-line journald MESSAGE), or null (not a kernel message). */
+export type LineNormalizer = (raw: string, line: number) => LogRecord | LogRecord[] | null;
 
 export interface FormatOptions {
   /** syslog / journal-short: keep only this host's lines. */
@@ -197,35 +199,105 @@ export function normalizerFor(format: InputFormat, opts: FormatOptions = {}): Li
       return (raw, line) => {
         const s = raw.trim();
         if (!s.startsWith("{")) return null;
-        let e: Record<string, unknown>;
+        let e: unknown;
         try {
-          e = JSON.parse(s) as Record<string, unknown>;
+          e = JSON.parse(s);
         } catch {
           return null;
         }
-        if (e["_TRANSPORT"] !== undefined && e["_TRANSPORT"] !== "kernel") return null;
-        const h = typeof e["_HOSTNAME"] === "string" ? e["_HOSTNAME"] : undefined;
-        if (host !== undefined && h !== host) return null;
-        const msg = e["MESSAGE"];
-        let text: string;
-        if (typeof msg === "string") text = msg;
-        else if (Array.isArray(msg) && msg.every((b) => typeof b === "number")) text = new TextDecoder().decode(new Uint8Array(msg as number[]));
-        else return null; // null (longer than journald's field limit) or unknown
-        const us = Number(e["_SOURCE_MONOTONIC_TIMESTAMP"] ?? e["__MONOTONIC_TIMESTAMP"]);
-        const rt = Number(e["__REALTIME_TIMESTAMP"]);
-        const pri = Number(e["PRIORITY"]);
-        const msgLine = text.split("\n")[0] ?? "";
-        // The incident text shows the message as dmesg would, not the JSON.
-        const shown = Number.isFinite(us) ? `[${(us / 1e6).toFixed(6).padStart(12)}] ${msgLine}` : msgLine;
-        return record(line, shown, msgLine, {
-          ...(Number.isFinite(us) ? { time: us / 1e6 } : {}),
-          ...(Number.isFinite(rt) ? { wallTime: new Date(rt / 1000).toISOString() } : {}),
-          ...(Number.isFinite(pri) ? { level: pri } : {}),
-          ...(h !== undefined ? { host: h } : {}),
-          ...(typeof e["_BOOT_ID"] === "string" && BOOT_ID_RE.test(e["_BOOT_ID"]) ? { bootId: e["_BOOT_ID"] } : {}),
-        });
+        if (typeof e !== "object" || e === null) return null;
+        const recs = journalEntryRecords(e as JournalEntry, line, opts);
+        return recs.length === 0 ? null : recs.length === 1 ? recs[0]! : recs;
       };
   }
+}
+
+/**
+ * A journald entry as `journalctl -o json` prints it: each value a string, a
+ * byte array (not UTF-8, or control characters), null (over the size limit),
+ * or an array of those when the field is repeated.
+ */
+export type JournalEntry = Record<string, unknown>;
+
+/** The fields journalEntryRecords reads (the export decoder keeps only these). */
+export const JOURNAL_FIELDS: ReadonlySet<string> = new Set([
+  "MESSAGE",
+  "_TRANSPORT",
+  "SYSLOG_IDENTIFIER",
+  "_HOSTNAME",
+  "_BOOT_ID",
+  "PRIORITY",
+  "SYSLOG_FACILITY",
+  "_SOURCE_MONOTONIC_TIMESTAMP",
+  "__MONOTONIC_TIMESTAMP",
+  "_SOURCE_REALTIME_TIMESTAMP",
+  "__REALTIME_TIMESTAMP",
+]);
+
+/** Invalid UTF-8 becomes U+FFFD, as the line framer shows it. */
+const lenientUtf8 = new TextDecoder();
+
+function isBytes(v: unknown): v is number[] {
+  return Array.isArray(v) && v.every((b) => typeof b === "number" && Number.isInteger(b) && b >= 0 && b <= 255);
+}
+
+/** A field's value as text (the first value of a repeated field); undefined when absent, null or not text. */
+function fieldText(v: unknown): string | undefined {
+  if (typeof v === "string") return v;
+  if (isBytes(v)) return lenientUtf8.decode(new Uint8Array(v));
+  if (Array.isArray(v) && (typeof v[0] === "string" || isBytes(v[0]))) return fieldText(v[0]);
+  return undefined;
+}
+
+/** A field holding a non-negative integer (journald writes numbers as decimal strings). */
+function fieldInt(v: unknown): number | undefined {
+  if (typeof v === "number") return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+  const s = fieldText(v);
+  return s !== undefined && /^\d{1,20}$/.test(s) ? Number(s) : undefined;
+}
+
+/** Latest time a Date can hold, in microseconds since the epoch. */
+const MAX_DATE_US = 8.64e18;
+
+/**
+ * One journald entry → its kernel records: none for another transport's
+ * entry (_TRANSPORT, else SYSLOG_IDENTIFIER, not "kernel"), another host's
+ * (`opts.host`) or one without a readable MESSAGE (null: over journald's
+ * field size limit); otherwise one per line of MESSAGE (a printk record with
+ * newlines is one entry), all numbered `line` and sharing the entry's
+ * monotonic and wall time, level, facility, host and boot id. `raw` is the
+ * line as dmesg prints it. Shared by the file/stdin normalizer and the live
+ * journald source.
+ */
+export function journalEntryRecords(e: JournalEntry, line: number, opts: FormatOptions = {}): LogRecord[] {
+  const transport = fieldText(e["_TRANSPORT"]);
+  const ident = fieldText(e["SYSLOG_IDENTIFIER"]);
+  if (transport !== undefined ? transport !== "kernel" : ident !== undefined && ident !== "kernel") return [];
+  const host = fieldText(e["_HOSTNAME"]);
+  if (opts.host !== undefined && host !== opts.host) return [];
+  const text = fieldText(e["MESSAGE"]);
+  if (text === undefined) return [];
+  const us = fieldInt(e["_SOURCE_MONOTONIC_TIMESTAMP"]) ?? fieldInt(e["__MONOTONIC_TIMESTAMP"]);
+  const rt = fieldInt(e["_SOURCE_REALTIME_TIMESTAMP"]) ?? fieldInt(e["__REALTIME_TIMESTAMP"]);
+  const pri = fieldInt(e["PRIORITY"]);
+  const fac = fieldInt(e["SYSLOG_FACILITY"]);
+  const bootId = fieldText(e["_BOOT_ID"]);
+  const extra: Partial<LogRecord> = {
+    ...(us !== undefined ? { time: us / 1e6 } : {}),
+    ...(rt !== undefined && rt <= MAX_DATE_US ? { wallTime: new Date(rt / 1000).toISOString() } : {}),
+    ...(pri !== undefined && pri <= 7 ? { level: pri } : {}),
+    ...(fac !== undefined && fac <= 127 ? { facility: fac } : {}),
+    ...(host !== undefined ? { host } : {}),
+    ...(bootId !== undefined && BOOT_ID_RE.test(bootId) ? { bootId } : {}),
+  };
+  // The incident text shows each line as dmesg would, not the JSON.
+  const stamp = us !== undefined ? `[${(us / 1e6).toFixed(6).padStart(12)}] ` : "";
+  const lines = text.split("\n");
+  if (lines.length > 1 && lines[lines.length - 1] === "") lines.pop(); // a final newline ends the last line
+  return lines.map((l) => {
+    const msg = l.endsWith("\r") ? l.slice(0, -1) : l;
+    return record(line, stamp + msg, msg, extra);
+  });
 }
 
 /**

@@ -4,22 +4,15 @@
  * either `KEY=value\n`, or, when the value is binary or holds a newline,
  * `KEY\n` + the value's length as a 64-bit little-endian integer + the value
  * + `\n`. Because a binary value can contain newlines, this cannot go through
- * the line framer: it is decoded from bytes first, and each kernel entry is
- * passed on as one `journalctl -o json`-style line (read by the journal-json
- * normalizer). Pure and push-based; memory is bounded by `maxField`.
+ * the line framer: it is decoded from bytes first, and each entry is passed
+ * on as the one line `journalctl -o json` would print for it (only the fields
+ * records/formats journalEntryRecords reads), so both formats go through the
+ * same code and number their records alike. Pure and push-based; memory is
+ * bounded by `maxField`.
  */
+import { JOURNAL_FIELDS as KEPT } from "./formats.js";
 
-/** The fields the journal-json normalizer reads; the rest are not kept. */
-const KEPT = new Set([
-  "MESSAGE",
-  "_TRANSPORT",
-  "_HOSTNAME",
-  "_BOOT_ID",
-  "PRIORITY",
-  "__MONOTONIC_TIMESTAMP",
-  "_SOURCE_MONOTONIC_TIMESTAMP",
-  "__REALTIME_TIMESTAMP",
-]);
+type FieldValue = string | number[];
 
 /** The first line of an export stream is a field: `KEY=...` or a binary `KEY`. journalctl starts with __CURSOR. */
 export function looksLikeJournalExport(head: Uint8Array): boolean {
@@ -38,7 +31,7 @@ export interface ExportDecoderOptions {
 
 export class JournalExportDecoder {
   private buf: Buffer = Buffer.alloc(0);
-  private entry: Record<string, string | number[]> = {};
+  private entry: Record<string, FieldValue> = {};
   private fields = 0;
   /** A binary field being read: its key, length and whether it is kept. */
   private binary: { key: string; length: number; keep: boolean } | null = null;
@@ -85,7 +78,7 @@ export class JournalExportDecoder {
       if (this.binary) {
         const b = this.binary;
         if (this.buf.length - pos < b.length + 1) break;
-        if (b.keep) this.entry[b.key] = binaryValue(this.buf.subarray(pos, pos + b.length));
+        if (b.keep) this.keep(b.key, binaryValue(this.buf.subarray(pos, pos + b.length)));
         this.fields++;
         pos += b.length + 1; // the value and its trailing newline
         this.binary = null;
@@ -116,7 +109,7 @@ export class JournalExportDecoder {
       if (eq >= 0 && eq < nl) {
         const key = this.buf.toString("latin1", pos, eq);
         if (validKey(key)) {
-          if (KEPT.has(key)) this.entry[key] = this.buf.toString("utf8", eq + 1, nl);
+          if (KEPT.has(key)) this.keep(key, this.buf.toString("utf8", eq + 1, nl));
           this.fields++;
         } else this.onProblem(`malformed field: a line that is not KEY=value was ignored`);
         pos = nl + 1;
@@ -154,23 +147,18 @@ export class JournalExportDecoder {
     return line ? line + "\n" : "";
   }
 
+  /** Of a repeated field, only the first value is kept: the one journalEntryRecords reads (memory stays bounded). */
+  private keep(key: string, v: FieldValue): void {
+    if (!Object.hasOwn(this.entry, key)) this.entry[key] = v;
+  }
+
+  /** The entry as one JSON line (whatever it holds: the normalizer decides), or null when there was none. */
   private finishEntry(): string | null {
     const e = this.entry;
     const had = this.fields > 0;
     this.entry = {};
     this.fields = 0;
-    if (!had || e["MESSAGE"] === undefined) return null;
-    if (e["_TRANSPORT"] !== undefined && e["_TRANSPORT"] !== "kernel") return null;
-    // A message with newlines (the usual reason a field is binary) becomes one
-    // line per message line, as dmesg prints it: the normalizer reads one line.
-    const msg = e["MESSAGE"];
-    if (typeof msg === "string" && msg.includes("\n")) {
-      return msg
-        .split("\n")
-        .map((m) => JSON.stringify({ ...e, MESSAGE: m }))
-        .join("\n");
-    }
-    return JSON.stringify(e);
+    return had ? JSON.stringify(e) : null;
   }
 }
 

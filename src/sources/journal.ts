@@ -1,10 +1,11 @@
 /**
  * The previous boot's kernel log from journald (`journalctl -k -b -1 -o json`),
- * turned into dmesg lines (`[seconds] message`) for the analyzer.
+ * turned into dmesg lines (`[seconds] message`) for the analyzer. Entries are
+ * read by records/formats journalEntryRecords, as journal files are.
  */
 import { spawn } from "node:child_process";
 import split2 from "split2";
-import { BOOT_ID_RE } from "../records/formats.js";
+import { journalEntryRecords, type JournalEntry } from "../records/formats.js";
 
 export interface JournalBoot {
   bootId: string | null;
@@ -14,18 +15,16 @@ export interface JournalBoot {
   done: Promise<string | null>;
 }
 
-/** Converts one `journalctl -o json` entry to a dmesg line; null for non-kernel entries. */
-export function journalEntryToLine(e: Record<string, unknown>): { line: string; bootId: string | null } | null {
-  const msg = e["MESSAGE"];
-  let text: string;
-  if (typeof msg === "string") text = msg;
-  else if (Array.isArray(msg) && msg.every((b) => typeof b === "number")) text = Buffer.from(msg as number[]).toString("utf8");
-  else return null; // null (over journald's field size limit) or unknown
-  const us = Number(e["_SOURCE_MONOTONIC_TIMESTAMP"] ?? e["__MONOTONIC_TIMESTAMP"]);
-  const ts = Number.isFinite(us) ? `[${(us / 1e6).toFixed(6).padStart(12)}] ` : "";
-  const id = e["_BOOT_ID"];
-  const bootId = typeof id === "string" && BOOT_ID_RE.test(id) ? id : null;
-  return { line: text.split("\n").map((l) => ts + l).join("\n") + "\n", bootId };
+/**
+ * Converts one `journalctl -o json` entry to dmesg lines, one per line of its
+ * MESSAGE, each newline-terminated; null when it holds no kernel message.
+ */
+export function journalEntryToLine(e: JournalEntry): { line: string; bootId: string | null } | null {
+  const recs = journalEntryRecords(e, 0);
+  if (recs.length === 0) return null;
+  let line = "";
+  for (const r of recs) line += r.raw + "\n";
+  return { line, bootId: recs[0]!.bootId ?? null };
 }
 
 /** Streams the kernel log of boot `which` (-1 = the previous one). */
@@ -43,13 +42,14 @@ export function readJournalBoot(which = -1, journalctl = "journalctl"): JournalB
   const lines = (async function* () {
     // split2 frames journalctl's JSON lines (a line is one entry; 16 MiB cap).
     for await (const raw of child.stdout.pipe(split2("\n", { maxLength: 16 << 20 })) as AsyncIterable<string>) {
-      let e: Record<string, unknown>;
+      let e: unknown;
       try {
-        e = JSON.parse(raw) as Record<string, unknown>;
+        e = JSON.parse(raw);
       } catch {
         continue;
       }
-      const r = journalEntryToLine(e);
+      if (typeof e !== "object" || e === null) continue;
+      const r = journalEntryToLine(e as JournalEntry);
       if (!r) continue;
       state.bootId ??= r.bootId;
       yield r.line;
