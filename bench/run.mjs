@@ -16,9 +16,15 @@
  * literals as the speed reference. Prints a markdown table and writes it to
  * bench/RESULTS.md.
  *
+ * Then the cost of enrichment per incident (bench/RESULTS-symbols.md): the
+ * Code: disassembly, and symbolization of the corpus's incidents against the
+ * corpus's lkdtm.ko (and a vmlinux with debug info when --vmlinux PATH is
+ * given), once per incident (as ndjson/watch/hook do) and in one batch.
+ *
  * Options: --size-mb N (default 1024), --dense-mb N (default 100, at most
  * --size-mb), --runs N (best of N timings, default 1), --keep (keep the temp
- * directory), --help.
+ * directory), --symbols-only (skip the throughput part), --vmlinux PATH,
+ * --help.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
@@ -34,7 +40,7 @@ const INSERT_EVERY = 50 * MB;
 // ------------------------------------------------------------- options ----
 
 function parseArgs(argv) {
-  const o = { sizeMb: 1024, denseMb: 100, runs: 1, keep: false };
+  const o = { sizeMb: 1024, denseMb: 100, runs: 1, keep: false, symbolsOnly: false, vmlinux: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (name) => {
@@ -46,8 +52,10 @@ function parseArgs(argv) {
     else if (a === "--dense-mb") o.denseMb = num(a);
     else if (a === "--runs") o.runs = Math.floor(num(a));
     else if (a === "--keep") o.keep = true;
+    else if (a === "--symbols-only") o.symbolsOnly = true;
+    else if (a === "--vmlinux") o.vmlinux = argv[++i] ?? die("--vmlinux needs a path");
     else if (a === "--help" || a === "-h") {
-      console.log("usage: node bench/run.mjs [--size-mb N] [--dense-mb N] [--runs N] [--keep]");
+      console.log("usage: node bench/run.mjs [--size-mb N] [--dense-mb N] [--runs N] [--keep] [--symbols-only] [--vmlinux PATH]");
       process.exit(0);
     } else die(`unknown option ${a}`);
   }
@@ -361,8 +369,75 @@ function table(rows) {
   return [head, sep, ...body].join("\n");
 }
 
+// ------------------------------------------------------- enrichment ----
+
+/** Incidents of the x86_64 corpus logs that have frames in lkdtm. */
+function lkdtmIncidents(analyzeText) {
+  const out = [];
+  for (const f of listLogs().filter((p) => p.includes("/x86_64/"))) {
+    const r = analyzeText(fs.readFileSync(f, "utf8"), { sourceName: f });
+    for (const i of r.incidents) if ([i.ip, ...i.frames].some((x) => x?.module === "lkdtm")) out.push(i);
+  }
+  return out;
+}
+
+async function benchSymbols(lib, opts) {
+  const { analyzeText, Symbolizer, enrichIncidents } = lib;
+  const rows = [];
+  const time = async (fn) => {
+    const t = process.hrtime.bigint();
+    await fn();
+    return Number(process.hrtime.bigint() - t) / 1e6;
+  };
+  // Code: disassembly (capstone, in-process; the first call loads the WebAssembly module).
+  let incs = lkdtmIncidents(analyzeText);
+  const first = await time(() => enrichIncidents(incs.slice(0, 1), { code: true }));
+  const rest = await time(() => enrichIncidents(incs.slice(1), { code: true }));
+  rows.push(["Code: disassembly", incs.length, "-", first.toFixed(1), (rest / Math.max(1, incs.length - 1)).toFixed(2), "0"]);
+
+  const configs = [["lkdtm.ko.xz (module frames)", [path.join(ROOT, "corpora/x86_64/modules/lkdtm.ko.xz")]]];
+  if (opts.vmlinux) configs.push([`lkdtm.ko.xz + ${path.basename(opts.vmlinux)} (all frames)`, [path.join(ROOT, "corpora/x86_64/modules/lkdtm.ko.xz"), opts.vmlinux]]);
+  for (const [label, symbols] of configs) {
+    for (const mode of ["per incident", "one batch"]) {
+      incs = lkdtmIncidents(analyzeText);
+      const s = await Symbolizer.create({ symbols, auto: false });
+      const times = [];
+      const total = await time(async () => {
+        if (mode === "one batch") await s.symbolize(incs);
+        else for (const i of incs) times.push(await time(() => s.symbolize([i])));
+      });
+      const frames = incs.reduce((n, i) => n + (i.symbolization?.resolved ?? 0), 0);
+      times.sort((a, b) => a - b);
+      const median = times.length ? times[Math.floor(times.length / 2)].toFixed(1) : "-";
+      rows.push([`${label}, ${mode}`, incs.length, frames, total.toFixed(0), mode === "one batch" ? (total / incs.length).toFixed(1) : `${(total / incs.length).toFixed(1)} (median ${median})`, String(s.runs)]);
+      await s.close();
+    }
+  }
+  const md = [
+    "# kpanic enrichment cost",
+    "",
+    `- date: ${new Date().toISOString()}, node ${process.version}, ${machine().cores} cores, ${machine().cpu}`,
+    `- incidents: every incident of the x86_64 corpus with an lkdtm frame; symbols: the corpus's lkdtm.ko.xz${opts.vmlinux ? ` and ${opts.vmlinux}` : " (no vmlinux given: --vmlinux PATH adds one)"}`,
+    "- engine: binutils addr2line, one process per object and section per batch (addresses on stdin); \"per incident\" is how ndjson output, watch and hook run it",
+    "",
+    "| what | incidents | frames resolved | total ms | ms per incident | addr2line runs |",
+    "|---|--:|--:|--:|--:|--:|",
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+    "",
+  ].join("\n");
+  console.log(md);
+  fs.writeFileSync(path.join(ROOT, "bench", "RESULTS-symbols.md"), md);
+  log("written to bench/RESULTS-symbols.md");
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.symbolsOnly) {
+    const dist = path.join(ROOT, "dist", "index.js");
+    if (!fs.existsSync(dist)) die("dist/ is missing: run `npm run build` (or `npm run bench`, which builds first)");
+    await benchSymbols(await import(pathToFileURL(dist).href), opts);
+    return;
+  }
   const loadStart = os.loadavg().map((x) => x.toFixed(2)).join(" ");
   const dist = path.join(ROOT, "dist", "index.js");
   if (!fs.existsSync(dist)) die("dist/ is missing: run `npm run build` (or `npm run bench`, which builds first)");
@@ -438,6 +513,7 @@ async function main() {
     console.log(md);
     fs.writeFileSync(path.join(ROOT, "bench", "RESULTS.md"), md);
     log("written to bench/RESULTS.md");
+    await benchSymbols(await import(pathToFileURL(dist).href), opts);
     if (opts.keep) log(`kept ${dir}`);
   } finally {
     cleanup();

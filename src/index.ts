@@ -10,3 +10,6 @@ export { decodeEsr } from "./decode/esr.js";
 export { parseDieLine, describeOopsFlag } from "./decode/oopsflags.js";
 export type * from "./types.js";
 export { INCIDENT_CLASSES } from "./types.js";
+export { Symbolizer, type SymbolizerOptions } from "./sources/symbolizer.js";
+export { formatSymAnswer, parseSymQuery, type SymAnswer, type SymQuery } from "./symbolize/resolve.js";
+export { enrichIncidents, type EnrichOptions } from "./enrich.js";

@@ -73,6 +73,43 @@ export interface Frame {
   reliable: boolean;
   context: FrameContext;
   address?: string;
+  /** Source file of the frame's function at this address (tree-relative), added by symbolization. */
+  file?: string;
+  line?: number | null;
+  /** Functions the compiler inlined at this address, innermost first (symbolization). */
+  inlined?: InlinedFrame[];
+}
+
+/** One inlined call level: the inlined function and the source line inside it. */
+export interface InlinedFrame {
+  function: string;
+  file: string | null;
+  line: number | null;
+}
+
+/** The decoded `Code:` bytes: instructions around the faulting one. */
+export interface CodeInfo {
+  arch: string;
+  instructions: Array<{
+    /** Bytes from the faulting instruction (negative before it). */
+    offset: number;
+    bytes: string;
+    text: string;
+    faulting: boolean;
+  }>;
+}
+
+/** What symbolization did for an incident. */
+export interface SymbolizationInfo {
+  /** Frames (ip and every stack) given a file. */
+  resolved: number;
+  /** Frames that could not be, with the first reasons. */
+  unresolved: number;
+  reasons: string[];
+  /** Symbol objects used (paths as given). */
+  objects: string[];
+  /** The faulting source line, when `--source` holds the file. */
+  source?: { file: string; line: number; text: string };
 }
 
 export interface PageFaultInfo {
@@ -171,6 +208,10 @@ export interface Incident {
   notes: string[];
   /** What the incident most likely means, in words (grammars/hints.yaml). */
   hints: string[];
+  /** The `Code:` bytes disassembled (added by enrichment; absent for user-space code). */
+  code?: CodeInfo;
+  /** Present when symbols were given or found (`--symbols`). */
+  symbolization?: SymbolizationInfo;
 }
 
 export type DiagnosticSeverity = "info" | "warning" | "error";
@@ -191,7 +232,8 @@ export interface Diagnostic {
     | "scan-limit"
     | "unsafe-entry"
     | "input-format"
-    | "malformed-input";
+    | "malformed-input"
+    | "symbols";
   severity: DiagnosticSeverity;
   message: string;
   source?: string;

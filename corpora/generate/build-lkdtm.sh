@@ -56,7 +56,7 @@ fi
 
 log "building lkdtm.ko for $ARCH against $(basename "$KDIR")"
 make -C "$KDIR" M="$B" ARCH="$KARCH" CROSS_COMPILE="$CROSS" CC="${CROSS}gcc-12" \
-  CONFIG_LKDTM=m KCFLAGS="-fmacro-prefix-map=$B/=drivers/misc/lkdtm/" \
+  CONFIG_LKDTM=m KCFLAGS="-fmacro-prefix-map=$B/=drivers/misc/lkdtm/ -fdebug-prefix-map=$B/=drivers/misc/lkdtm/" \
   -j"$(nproc)" modules >"$B/build.log" 2>&1 || { tail -30 "$B/build.log"; die "lkdtm build failed"; }
 mkdir -p "$(dirname "$OUT")"
 cp "$B/lkdtm.ko" "$OUT"

@@ -3,7 +3,8 @@
  * closed pipe, diagnostics on stderr, usage errors.
  */
 import { createRequire } from "node:module";
-import { INCIDENT_CLASSES, type Diagnostic, type IncidentClass } from "../index.js";
+import type { Argv } from "yargs";
+import { enrichIncidents, INCIDENT_CLASSES, Symbolizer, type Diagnostic, type Incident, type IncidentClass } from "../index.js";
 
 const require = createRequire(import.meta.url);
 export const VERSION: string = (require("../../package.json") as { version: string }).version;
@@ -53,4 +54,76 @@ export function setExitCode(c: number): void {
 }
 export function getExitCode(): number {
   return exitCode;
+}
+
+/** The symbolization and code-decoding options analyze, scan and hook share. */
+export interface EnrichArgs {
+  symbols: string[];
+  source?: string;
+  forceSymbols: boolean;
+  autoSymbols: boolean;
+  code: boolean;
+}
+
+export function addEnrichOptions<T>(y: Argv<T>): Argv<T> {
+  return y
+    // Not `array: true`: that would swallow the log files after it. Repeating the option collects.
+    .option("symbols", {
+      type: "string",
+      describe: "vmlinux with debug info, module .ko[.xz|.zst|.gz] files or directories of them, System.map or kallsyms: adds file:line to frames (repeatable)",
+    })
+    .option("source", { type: "string", describe: "kernel source tree: recognise paths and show the faulting source line" })
+    .option("force-symbols", { type: "boolean", default: false, describe: "use symbols even when their release differs from the log's" })
+    .option("auto-symbols", { type: "boolean", default: true, describe: "look for debug symbols of the log's release under /usr/lib/debug (--no-auto-symbols to skip)" })
+    .option("code", { type: "boolean", default: true, describe: "disassemble the Code: bytes of each incident (--no-code to skip)" }) as Argv<T>;
+}
+
+export function enrichArgs(a: Record<string, unknown>): EnrichArgs {
+  const e: EnrichArgs = {
+    symbols: ([] as unknown[]).concat(a["symbols"] ?? []).map(String),
+    forceSymbols: a["force-symbols"] === true,
+    autoSymbols: a["auto-symbols"] !== false,
+    code: a["code"] !== false,
+  };
+  if (a["source"] !== undefined) e.source = String(a["source"]);
+  return e;
+}
+
+/** Runs enrichment on finished incidents; diagnostics go to stderr once each. */
+export class Enricher {
+  private constructor(
+    private readonly args: EnrichArgs,
+    private readonly symbolizer: Symbolizer | null,
+    private readonly onDiagnostic: (d: Diagnostic) => void,
+  ) {}
+  private shown = 0;
+
+  static async create(args: EnrichArgs, onDiagnostic: (d: Diagnostic) => void): Promise<Enricher> {
+    const useSymbols = args.symbols.length > 0 || args.autoSymbols;
+    const s = useSymbols
+      ? await Symbolizer.create({
+          symbols: args.symbols,
+          auto: args.autoSymbols,
+          force: args.forceSymbols,
+          ...(args.source !== undefined ? { source: args.source } : {}),
+        })
+      : null;
+    const e = new Enricher(args, s, onDiagnostic);
+    e.flush();
+    return e;
+  }
+
+  private flush(): void {
+    const ds = this.symbolizer?.diagnostics ?? [];
+    for (; this.shown < ds.length; this.shown++) this.onDiagnostic(ds[this.shown]!);
+  }
+
+  async run(incidents: readonly Incident[]): Promise<void> {
+    await enrichIncidents(incidents, { code: this.args.code, symbolizer: this.symbolizer });
+    this.flush();
+  }
+
+  async close(): Promise<void> {
+    await this.symbolizer?.close();
+  }
 }

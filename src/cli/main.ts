@@ -14,6 +14,7 @@ import { doctorCommand } from "./commands/doctor.js";
 import { crashkernelCommand } from "./commands/crashkernel.js";
 import { dmesgCommand } from "./commands/dmesg.js";
 import { infoCommand } from "./commands/info.js";
+import { symCommand } from "./commands/sym.js";
 import { EXIT_USAGE, getExitCode, UsageError, VERSION } from "./common.js";
 
 export async function main(argv: string[]): Promise<number> {
@@ -28,6 +29,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(crashkernelCommand)
     .command(dmesgCommand)
     .command(infoCommand)
+    .command(symCommand)
     .strict()
     .version(VERSION)
     .help()

@@ -11,6 +11,27 @@ export function frameText(f: Frame): string {
   return s;
 }
 
+/** `drivers/misc/lkdtm/perms.c:265` for a symbolized frame, else "". */
+export function frameLocation(f: Frame): string {
+  return f.file ? `${f.file}:${f.line ?? "?"}` : "";
+}
+
+/** The inlined chain of a frame, one line each, innermost first. */
+export function inlinedText(f: Frame): string[] {
+  return (f.inlined ?? []).map((x) => `inlined ${x.function}${x.file ? ` ${x.file}:${x.line ?? "?"}` : ""}`);
+}
+
+/** The decoded Code: bytes as aligned lines, the faulting instruction marked. */
+export function codeText(i: Incident): string[] {
+  const ins = i.code?.instructions ?? [];
+  if (ins.length === 0) return [];
+  const bw = Math.min(30, Math.max(...ins.map((x) => x.bytes.length)));
+  return ins.map((x) => {
+    const off = (x.offset === 0 ? "0" : `${x.offset < 0 ? "-" : "+"}0x${Math.abs(x.offset).toString(16)}`).padStart(6);
+    return `${off}: ${x.bytes.padEnd(bw)}  ${x.text}${x.faulting ? "   <-- faulting instruction" : ""}`;
+  });
+}
+
 export function uptimeText(t: number | null): string | null {
   if (t === null) return null;
   const s = String(Number(t.toFixed(6)));
@@ -66,7 +87,14 @@ export function describe(i: Incident): [string, string][] {
     rows.push(["allocation", `by ${i.oom.invoker.comm ?? "?"}: order ${i.oom.order ?? "?"}, gfp ${i.oom.gfpMask ?? "?"}${i.oom.gfpFlags.length ? ` (${i.oom.gfpFlags.join("|")})` : ""}${i.oom.constraint ? `, ${i.oom.constraint}` : ""}`]);
   }
   if (i.location) rows.push(["location", `${i.location.file}:${i.location.line}`]);
-  if (i.ip) rows.push(["ip", frameText(i.ip)]);
+  if (i.ip) rows.push(["ip", frameText(i.ip) + (i.ip.file ? `  ${frameLocation(i.ip)}` : "")]);
+  if (i.ip?.inlined?.length) for (const l of inlinedText(i.ip)) rows.push(["", l]);
+  if (i.symbolization?.source) rows.push(["source", `${i.symbolization.source.file}:${i.symbolization.source.line}: ${i.symbolization.source.text.trim()}`]);
+  if (i.symbolization) {
+    const s = i.symbolization;
+    rows.push(["symbols", `${s.resolved} of ${s.resolved + s.unresolved} frames resolved${s.objects.length ? ` (${s.objects.join(", ")})` : ""}`]);
+    for (const r of s.reasons.slice(0, 3)) rows.push(["", r]);
+  }
   rows.push(["guilty", i.guilty ?? "(none found)"]);
   if (i.panic) rows.push(["panic", i.panic.message]);
   if (i.corrupted) rows.push(["corrupted", i.corruptedReason ?? "yes"]);

@@ -4,7 +4,7 @@
  */
 import { lazyTable } from "./lazy-table.js";
 import type { Diagnostic, Incident } from "../types.js";
-import { describe, frameText } from "./describe.js";
+import { codeText, describe, frameLocation, frameText, inlinedText } from "./describe.js";
 
 export const REPORT_SCHEMA = "kpanic.report/v1";
 
@@ -87,9 +87,16 @@ export function renderIncidentText(i: Incident, n: number, opts: TextOptions = {
     const shown = frames.slice(0, maxFrames);
     for (const f of shown) {
       const ctx = f.context && f.context !== "task" ? ` <${f.context}>` : "";
-      out.push(`    ${f.reliable ? "  " : "? "}${frameText(f)}${ctx}${f.function === i.guilty ? "   <- guilty" : ""}`);
+      const loc = frameLocation(f);
+      out.push(`    ${f.reliable ? "  " : "? "}${frameText(f)}${ctx}${loc ? `  ${loc}` : ""}${f.function === i.guilty ? "   <- guilty" : ""}`);
+      for (const l of inlinedText(f)) out.push(`          ${l}`);
     }
     if (frames.length > shown.length) out.push(`    … ${frames.length - shown.length} more frames`);
+  }
+  const code = codeText(i);
+  if (code.length) {
+    out.push(`  code (${i.code!.arch}):`);
+    for (const l of code) out.push(`    ${l}`);
   }
   if (opts.raw) {
     out.push("  raw:");
@@ -135,7 +142,17 @@ export function renderMarkdown(r: Report): string {
     out.push("");
     if (i.frames.length) {
       out.push("<details><summary>Call trace</summary>", "", "```");
-      for (const f of i.frames) out.push(`${f.reliable ? "" : "? "}${frameText(f)}`);
+      for (const f of i.frames) {
+        const loc = frameLocation(f);
+        out.push(`${f.reliable ? "" : "? "}${frameText(f)}${loc ? `  ${loc}` : ""}`);
+        for (const l of inlinedText(f)) out.push(`      ${l}`);
+      }
+      out.push("```", "", "</details>", "");
+    }
+    const code = codeText(i);
+    if (code.length) {
+      out.push(`<details><summary>Code (${i.code!.arch})</summary>`, "", "```");
+      for (const l of code) out.push(l);
       out.push("```", "", "</details>", "");
     }
     out.push("<details><summary>Raw log</summary>", "", "```");

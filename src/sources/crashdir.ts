@@ -5,9 +5,10 @@
  * followed; FIFOs, sockets and devices are never opened; vmcores are only
  * read for their first 4 KiB header.
  */
-import { lstat, open, readdir } from "node:fs/promises";
+import { lstat, readdir } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
 import type { Diagnostic } from "../types.js";
+import { readHead } from "./file.js";
 
 export type DumpLayout = "debian" | "rhel" | "apport" | "pstore" | "unknown";
 export type VmcoreFormat = "elf" | "kdump-compressed" | "flattened" | "diskdump" | "unknown";
@@ -88,17 +89,8 @@ async function kindOf(p: string): Promise<{ kind: Kind; size: number; error?: st
   }
 }
 
-/** Reads the first bytes of a regular file (never follows a symlink: the caller checked with lstat). */
-async function head(p: string, n: number): Promise<Buffer> {
-  const fh = await open(p, "r");
-  try {
-    const buf = Buffer.alloc(n);
-    const { bytesRead } = await fh.read(buf, 0, n, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-}
+/** Reads the first bytes of a regular file (the caller checked it with lstat: not a symlink). */
+const head = readHead;
 
 const COMPRESSION: [number, string][] = [
   [0x1, "zlib"],

@@ -45,14 +45,7 @@ export async function openSource(path: string, stdin: NodeJS.ReadableStream = pr
   }
   let magic: Buffer;
   try {
-    const fh = await open(path, "r");
-    try {
-      const b = Buffer.alloc(6);
-      const { bytesRead } = await fh.read(b, 0, 6, 0);
-      magic = b.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
+    magic = await readHead(path, 6);
   } catch (e) {
     throw new SourceError(describeFsError(e, path), path);
   }
@@ -147,6 +140,18 @@ export async function* unxz(input: Readable, path: string): AsyncGenerator<Uint8
     throw new SourceError(`${path}: not valid xz data (${why}); check it with 'xz -t ${path}'`, path);
   } finally {
     input.destroy();
+  }
+}
+
+/** The first `n` bytes of a file (fewer if it is shorter). Throws the fs error. */
+export async function readHead(path: string, n: number): Promise<Buffer> {
+  const fh = await open(path, "r");
+  try {
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
   }
 }
 

@@ -12,7 +12,7 @@ import { analyze, analyzeText, INCIDENT_CLASSES, type Diagnostic, type Incident,
 import { readKmsgBuffered } from "../../sources/kmsg.js";
 import { openSource, SourceError } from "../../sources/file.js";
 import { buildReport, renderJson, renderMarkdown, renderNdjsonLine, renderText, type SourceSummary } from "../../report/render.js";
-import { EXIT_FOUND, EXIT_OK, EXIT_USAGE, Output, parseClasses, printDiagnostic, setExitCode, VERSION } from "../common.js";
+import { addEnrichOptions, Enricher, enrichArgs, EXIT_FOUND, EXIT_OK, EXIT_USAGE, Output, parseClasses, printDiagnostic, setExitCode, VERSION, type EnrichArgs } from "../common.js";
 
 export type Format = "text" | "json" | "ndjson" | "markdown";
 
@@ -27,6 +27,17 @@ export interface AnalyzeArgs {
   host?: string;
   /** Read this boot's kernel log from journald instead of files (0 = current, -1 = previous). */
   boot?: number;
+  /** Symbolization and Code: decoding (default: code on, automatic symbols). */
+  enrich?: EnrichArgs;
+}
+
+const NO_ENRICH: EnrichArgs = { symbols: [], forceSymbols: false, autoSymbols: false, code: true };
+
+async function enricherFor(args: AnalyzeArgs, diagnostics: Diagnostic[]): Promise<Enricher> {
+  return Enricher.create(args.enrich ?? NO_ENRICH, (d) => {
+    diagnostics.push(d);
+    printDiagnostic(d, args.quiet);
+  });
 }
 
 export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
@@ -39,9 +50,10 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
   }
   // `kpanic /var/crash`: directories are crash directories.
   const dirs = await Promise.all(files.map(async (f) => f !== "-" && (await stat(f).catch(() => null))?.isDirectory() === true));
-  if (dirs.length > 0 && dirs.every(Boolean)) return runScan({ dirs: files, format: args.format, quiet: args.quiet, failOn: args.failOn });
+  if (dirs.length > 0 && dirs.every(Boolean)) return runScan({ dirs: files, format: args.format, quiet: args.quiet, failOn: args.failOn, ...(args.enrich ? { enrich: args.enrich } : {}) });
   const incidents: Incident[] = [];
   const diagnostics: Diagnostic[] = [];
+  const enricher = await enricherFor(args, diagnostics);
   const sources: SourceSummary[] = [];
   let unreadable = false;
   let found = false;
@@ -70,8 +82,10 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       for await (const inc of analyze(src.stream, { sourceName: src.name, maxLineLength: args.maxLineLength, onDiagnostic, inputFormat: args.inputFormat, ...(args.host !== undefined ? { host: args.host } : {}) })) {
         summary.incidents++;
         if (failOn.has(inc.class)) found = true;
-        if (args.format === "ndjson") out.write(renderNdjsonLine(inc));
-        else incidents.push(inc);
+        if (args.format === "ndjson") {
+          await enricher.run([inc]);
+          out.write(renderNdjsonLine(inc));
+        } else incidents.push(inc);
       }
     } catch (e) {
       const msg = e instanceof SourceError ? e.message : `${file}: read failed: ${(e as Error).message}`;
@@ -82,6 +96,8 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       unreadable = true;
     }
   }
+  await enricher.run(incidents);
+  await enricher.close();
   const report = buildReport(VERSION, sources, incidents, diagnostics);
   if (args.format === "json") out.write(renderJson(report));
   else if (args.format === "markdown") out.write(renderMarkdown(report));
@@ -112,6 +128,9 @@ async function runCurrentBoot(args: AnalyzeArgs): Promise<number> {
   };
   const r = analyzeText(text, { sourceName: "/dev/kmsg", inputFormat: "kmsg", maxLineLength: args.maxLineLength });
   r.diagnostics.forEach(onDiagnostic);
+  const enricher = await enricherFor(args, diagnostics);
+  await enricher.run(r.incidents);
+  await enricher.close();
   const report = buildReport(VERSION, [{ name: "/dev/kmsg", incidents: r.incidents.length }], r.incidents, diagnostics);
   if (args.format === "json") out.write(renderJson(report));
   else if (args.format === "ndjson") r.incidents.forEach((i) => out.write(renderNdjsonLine(i)));
@@ -131,12 +150,17 @@ async function runBoot(args: AnalyzeArgs, which: number): Promise<number> {
   const boot = readJournalBoot(which);
   const name = `journal:boot ${which}`;
   const incidents: Incident[] = [];
+  const enricher = await enricherFor(args, diagnostics);
   for await (const inc of analyze(boot.lines, { sourceName: name, onDiagnostic, maxLineLength: args.maxLineLength })) {
     // One boot's log (journalctl -b N): every incident is of that boot.
     if (boot.bootId && !inc.time.bootId) inc.time.bootId = boot.bootId;
-    if (args.format === "ndjson") out.write(renderNdjsonLine(inc));
-    else incidents.push(inc);
+    if (args.format === "ndjson") {
+      await enricher.run([inc]);
+      out.write(renderNdjsonLine(inc));
+    } else incidents.push(inc);
   }
+  await enricher.run(incidents);
+  await enricher.close();
   const why = await boot.done;
   if (why) {
     process.stderr.write(`kpanic: ${why}; is the journal persistent? (mkdir -p /var/log/journal, or read a saved log file instead)\n`);
@@ -153,7 +177,7 @@ export const analyzeCommand: CommandModule = {
   command: ["analyze [files..]", "$0 [files..]"],
   describe: "analyse kernel logs (files, or - for standard input)",
   builder: (y: Argv) =>
-    y
+    addEnrichOptions(y)
       .positional("files", { type: "string", array: true, default: [] as string[], describe: "log files; - or nothing reads standard input" })
       .option("format", { alias: "f", choices: ["text", "json", "ndjson", "markdown"] as const, default: "text" as Format, describe: "output format" })
       .option("fail-on", {
@@ -170,7 +194,8 @@ export const analyzeCommand: CommandModule = {
       .example("dmesg | $0", "explain what the running kernel logged")
       .example("$0 /var/crash/*/dmesg.*", "explain the logs kdump saved")
       .example("$0 analyze --format json vmcore-dmesg.txt", "machine-readable report (schema kpanic.report/v1)")
-      .example("journalctl -k -b -1 -o cat | $0 --fail-on panic,oops", "exit 1 if the last boot oopsed or panicked"),
+      .example("journalctl -k -b -1 -o cat | $0 --fail-on panic,oops", "exit 1 if the last boot oopsed or panicked")
+      .example("$0 --symbols /usr/lib/debug/boot/vmlinux-6.1.0-56-amd64 --symbols ./lkdtm.ko dmesg.txt", "file:line for every frame"),
   handler: async (a) => {
     setExitCode(
       await runAnalyze({
@@ -183,6 +208,7 @@ export const analyzeCommand: CommandModule = {
         inputFormat: a["input-format"] as InputFormat | "auto",
         ...(a["boot"] !== undefined ? { boot: a["boot"] as number } : {}),
         ...(a["host"] !== undefined ? { host: a["host"] as string } : {}),
+        enrich: enrichArgs(a),
       }),
     );
   },

@@ -14,7 +14,7 @@ import { readJournalBoot } from "../../sources/journal.js";
 import { acquireLock, dumpKey, ensurePrivateDir, readLedger, StateError, writeFileAtomic, writeLedger, type Ledger } from "../../sources/state.js";
 import { dumpReport, type DumpReport } from "../../report/scan.js";
 import { buildReport, renderMarkdown } from "../../report/render.js";
-import { EXIT_FOUND, EXIT_OK, EXIT_USAGE, parseClasses, printDiagnostic, setExitCode, VERSION } from "../common.js";
+import { addEnrichOptions, Enricher, enrichArgs, EXIT_FOUND, EXIT_OK, EXIT_USAGE, parseClasses, printDiagnostic, setExitCode, VERSION, type EnrichArgs } from "../common.js";
 import { DEFAULT_DIRS, dumpIncidents } from "./scan.js";
 
 export interface HookArgs {
@@ -26,6 +26,8 @@ export interface HookArgs {
   quiet: boolean;
   /** Seconds to wait for a dump still being written (dump-incomplete) or for another run. */
   wait: number;
+  /** Symbolization and Code: decoding. */
+  enrich?: EnrichArgs;
 }
 
 /** syslog priority for an incident, as a `<N>` prefix journald understands on stderr. */
@@ -108,6 +110,7 @@ export async function runHook(a: HookArgs): Promise<number> {
   }
   let fatalFound = false;
   let errors = false;
+  const enricher = await Enricher.create(a.enrich ?? { symbols: [], forceSymbols: false, autoSymbols: false, code: true }, diagnose);
   try {
     let ledger: Ledger = readLedger(a.stateDir);
     const dirs = a.dirs.length ? a.dirs : DEFAULT_DIRS.filter((d) => existsSync(d));
@@ -155,7 +158,9 @@ export async function runHook(a: HookArgs): Promise<number> {
           diagnose({ code: "truncated-incident", severity: "info", message: `${e.path}: the dump is still being written; it will be reported next run`, source: e.path });
           continue;
         }
-        await report(key, e.path, dumpReport(e, await dumpIncidents(e, diagnose)));
+        const incidents = await dumpIncidents(e, diagnose);
+        await enricher.run(incidents);
+        await report(key, e.path, dumpReport(e, incidents));
       }
     }
 
@@ -168,6 +173,7 @@ export async function runHook(a: HookArgs): Promise<number> {
         for (const i of incidents) i.time.bootId ??= boot.bootId;
         const key = dumpKey(["journal", boot.bootId]);
         if (!ledger.entries[key]) {
+          await enricher.run(incidents);
           const e: DumpEntry = { path: `journal:${boot.bootId}`, relPath: "", layout: "unknown", host: null, timeFromName: null, logs: [], vmcore: null, captureLog: null, incomplete: false, notes: [] };
           if (incidents.length) await report(key, `previous boot ${boot.bootId}`, dumpReport(e, incidents));
           else {
@@ -184,6 +190,7 @@ export async function runHook(a: HookArgs): Promise<number> {
     errors = true;
   } finally {
     release();
+    await enricher.close();
   }
   if (errors) return EXIT_USAGE;
   return fatalFound ? EXIT_FOUND : EXIT_OK;
@@ -218,7 +225,7 @@ export const hookCommand: CommandModule = {
   command: "hook [dirs..]",
   describe: "post-reboot: report new dumps and the previous boot's kernel incidents, once (also: hook install|uninstall)",
   builder: (y: Argv) =>
-    y
+    addEnrichOptions(y)
       .positional("dirs", { type: "string", array: true, default: [] as string[], describe: "crash directories (default as for scan), or install / uninstall" })
       .option("state-dir", { type: "string", default: "/var/lib/kpanic", describe: "ledger and reports (created 0700)" })
       .option("exec", { type: "string", describe: "run this shell command per new report, with the report JSON on stdin" })
@@ -244,6 +251,7 @@ export const hookCommand: CommandModule = {
         journal: a["journal"] as boolean,
         quiet: a["quiet"] as boolean,
         wait: a["wait"] as number,
+        enrich: enrichArgs(a),
       }),
     );
   },

@@ -9,7 +9,7 @@ import { scanCrashDir, type DumpEntry } from "../../sources/crashdir.js";
 import { openVmcoreLog } from "../../sources/vmcore.js";
 import { readApportReport } from "../../sources/apport.js";
 import { dumpReport, RecurrenceAcc, renderScanMarkdown, renderScanText, rowOf, SCAN_SCHEMA, type DumpRow } from "../../report/scan.js";
-import { EXIT_FOUND, EXIT_OK, EXIT_USAGE, Output, printDiagnostic, setExitCode, VERSION } from "../common.js";
+import { EXIT_FOUND, EXIT_OK, EXIT_USAGE, Output, printDiagnostic, setExitCode, VERSION, addEnrichOptions, Enricher, enrichArgs, type EnrichArgs } from "../common.js";
 import type { IncidentClass } from "../../types.js";
 
 export type ScanFormat = "text" | "json" | "ndjson" | "markdown";
@@ -22,6 +22,8 @@ export interface ScanArgs {
   format: ScanFormat;
   quiet: boolean;
   failOn?: IncidentClass[];
+  /** Symbolization and Code: decoding. */
+  enrich?: EnrichArgs;
 }
 
 class Progress {
@@ -153,9 +155,12 @@ export async function runScan(args: ScanArgs): Promise<number> {
   const progress = new Progress(process.stderr.isTTY === true && args.format !== "ndjson");
   if (args.format === "json") out.write(`{\n"schema": ${JSON.stringify(SCAN_SCHEMA)},\n"generator": ${JSON.stringify({ name: "kpanic", version: VERSION })},\n"roots": ${JSON.stringify(dirs)},\n"dumps": [`);
   let done = 0;
+  const enricher = await Enricher.create(args.enrich ?? { symbols: [], forceSymbols: false, autoSymbols: false, code: true }, diagnose);
   for (const e of entries) {
     progress.tick(done, entries.length);
-    const r = dumpReport(e, await dumpIncidents(e, diagnose));
+    const incidents = await dumpIncidents(e, diagnose);
+    await enricher.run(incidents);
+    const r = dumpReport(e, incidents);
     if (fail.size && r.incidents.some((i) => fail.has(i.class))) found = true;
     if (args.format === "ndjson") out.write(JSON.stringify(r) + "\n");
     else if (args.format === "json") out.write(`${done ? "," : ""}\n${JSON.stringify(r, null, 2)}`);
@@ -165,6 +170,7 @@ export async function runScan(args: ScanArgs): Promise<number> {
     done++;
   }
   progress.end();
+  await enricher.close();
   const recs = acc.result();
   if (args.format === "json") out.write(`\n],\n"recurrences": ${JSON.stringify(recs, null, 2)},\n"diagnostics": ${JSON.stringify(diagnostics, null, 2)}\n}\n`);
   else if (args.format === "markdown") out.write(renderScanMarkdown({ dumps: rows, recurrences: recs }));
@@ -177,13 +183,13 @@ export const scanCommand: CommandModule = {
   command: "scan [dirs..]",
   describe: "explain every dump under crash directories (default /var/crash and pstore)",
   builder: (y: Argv) =>
-    y
+    addEnrichOptions(y)
       .positional("dirs", { type: "string", array: true, default: [] as string[], describe: "crash directories" })
       .option("format", { alias: "f", choices: ["text", "json", "ndjson", "markdown"] as const, default: "text" as ScanFormat, describe: "output format" })
       .option("quiet", { alias: "q", type: "boolean", default: false, describe: "do not print informational diagnostics" })
       .example("$0 scan", "every dump in /var/crash, newest first, and which crashes recur")
       .example("$0 scan --format json /srv/crash/*", "machine-readable (schema kpanic.scan/v1)"),
   handler: async (a) => {
-    setExitCode(await runScan({ dirs: ((a["dirs"] as unknown[] | undefined) ?? []).map(String), format: a["format"] as ScanFormat, quiet: a["quiet"] as boolean }));
+    setExitCode(await runScan({ dirs: ((a["dirs"] as unknown[] | undefined) ?? []).map(String), format: a["format"] as ScanFormat, quiet: a["quiet"] as boolean, enrich: enrichArgs(a) }));
   },
 };
