@@ -10,7 +10,7 @@
  * serves a vmlinux of an architecture no installed binutils reads. One
  * process per object and section per batch, addresses on its standard input.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { constants, createWriteStream, existsSync, readFileSync } from "node:fs";
 import { access, mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -106,10 +106,7 @@ class Engines {
   constructor(private readonly path: string) {}
 
   private targets(addr2line: string): Promise<string> {
-    this.hostTargets ??= run(addr2line, ["--help"], "", 10_000).then(
-      (r) => r.stdout + r.stderr,
-      () => "",
-    );
+    this.hostTargets ??= run(addr2line, ["--help"], 10_000);
     return this.hostTargets;
   }
 
@@ -147,39 +144,100 @@ function binutilsPackage(machine: string): string {
   return t ? `binutils (binutils-${t} for ${machine} objects on another host, or binutils-multiarch)` : "binutils-multiarch";
 }
 
-interface RunResult {
-  stdout: string;
-  stderr: string;
-  code: number | null;
+/**
+ * A long-lived addr2line (or llvm-symbolizer in GNU mode) reading addresses
+ * on stdin. It answers each address with a `0x...:` header line plus one
+ * ` (inlined by)` line per inlined level, flushing after each; a batch is
+ * complete when the header of a sentinel (the batch's last address, asked
+ * again: already cached, so instant) arrives. Lines after the sentinel's
+ * header belong to it and are dropped.
+ */
+class Addr2lineProcess {
+  private readonly child: ChildProcessWithoutNullStreams;
+  dead = false;
+  private why = "";
+  private buf = "";
+  private pending: Array<{ expect: number; seen: number; out: string[]; resolve: (s: string) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }> = [];
+
+  constructor(cmd: string, args: readonly string[]) {
+    this.child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+    this.child.stdout.setEncoding("utf8");
+    this.child.stdout.on("data", (c: string) => this.onData(c));
+    this.child.stderr.setEncoding("utf8");
+    this.child.stderr.on("data", (c: string) => {
+      if (this.why.length < 2000) this.why += c;
+    });
+    this.child.on("error", (e) => this.fail(e.message));
+    this.child.on("close", (code) => this.fail(this.why.trim().split("\n")[0] || `exited with status ${code}`));
+    this.child.stdin.on("error", () => {
+      /* it exited: 'close' says why */
+    });
+  }
+
+  ask(addrs: readonly bigint[], timeoutMs: number): Promise<string> {
+    if (this.dead) return Promise.reject(new Error(this.why.trim().split("\n")[0] || "not running"));
+    if (addrs.length === 0) return Promise.resolve("");
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(`no answer within ${Math.round(timeoutMs / 1000)} s`);
+        this.stop();
+      }, timeoutMs);
+      this.pending.push({ expect: addrs.length + 1, seen: 0, out: [], resolve, reject, timer });
+      const hex = addrs.map((a) => "0x" + a.toString(16));
+      this.child.stdin.write(hex.join("\n") + "\n" + hex[hex.length - 1] + "\n");
+    });
+  }
+
+  private onData(chunk: string): void {
+    this.buf += chunk;
+    let nl: number;
+    while ((nl = this.buf.indexOf("\n")) >= 0) {
+      const line = this.buf.slice(0, nl);
+      this.buf = this.buf.slice(nl + 1);
+      const p = this.pending[0];
+      if (!p) continue; // the sentinel's inlined lines
+      const header = line.startsWith("0x");
+      if (header) p.seen++;
+      if (p.seen === 0) continue; // leftovers of the previous sentinel
+      if (p.seen === p.expect) {
+        // The sentinel: the batch is complete.
+        clearTimeout(p.timer);
+        this.pending.shift();
+        p.resolve(p.out.join("\n") + "\n");
+        continue;
+      }
+      p.out.push(line);
+    }
+  }
+
+  private fail(why: string): void {
+    if (!this.why) this.why = why;
+    this.dead = true;
+    for (const p of this.pending.splice(0)) {
+      clearTimeout(p.timer);
+      p.reject(new Error(why));
+    }
+  }
+
+  stop(): void {
+    this.dead = true;
+    this.child.stdin.end();
+    this.child.kill();
+  }
 }
 
-function run(cmd: string, args: readonly string[], input: string, timeoutMs: number): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let errLen = 0;
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${basename(cmd)} did not answer within ${Math.round(timeoutMs / 1000)} s`));
-    }, timeoutMs);
-    child.stdout.on("data", (c: Buffer) => out.push(c));
-    child.stderr.on("data", (c: Buffer) => {
-      if (errLen < 65536) err.push(c);
-      errLen += c.length;
-    });
-    child.on("error", (e) => {
+function run(cmd: string, args: readonly string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (out += c));
+    child.on("error", () => resolve(""));
+    child.on("close", () => {
       clearTimeout(timer);
-      reject(e);
+      resolve(out);
     });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), code });
-    });
-    child.stdin.on("error", () => {
-      /* the tool exited early: its stderr says why */
-    });
-    child.stdin.end(input);
   });
 }
 
@@ -204,8 +262,10 @@ export class Symbolizer {
   private tmp: Promise<string> | null = null;
   private readonly reported = new Set<string>();
   readonly diagnostics: Diagnostic[] = [];
-  /** addr2line runs, for the bench and --stats. */
+  /** addr2line processes started, for the bench and tests. */
   runs = 0;
+  /** One long-lived addr2line per object and section: DWARF is loaded once. */
+  private readonly procs = new Map<string, Addr2lineProcess>();
   private copies = 0;
 
   private constructor(private readonly opts: SymbolizerOptions) {
@@ -447,25 +507,23 @@ export class Symbolizer {
       );
       return new Map();
     }
-    const input = addrs.map((a) => "0x" + a.toString(16)).join("\n") + "\n";
     const args =
       engine.kind === "binutils"
         ? ["-e", object.path, ...(section ? ["-j", section] : []), "-a", "-f", "-i", "-p"]
         : [`--obj=${object.path}`, "--output-style=GNU", "-a", "-f", "-i", "-p"];
-    this.runs++;
-    let r: RunResult;
+    const key = `${object.path}\0${section ?? ""}`;
+    let proc = this.procs.get(key);
+    if (!proc || proc.dead) {
+      proc = new Addr2lineProcess(engine.cmd, args);
+      this.procs.set(key, proc);
+      this.runs++;
+    }
     try {
-      r = await run(engine.cmd, args, input, this.opts.timeoutMs ?? 120_000);
+      return parseAddr2line(await proc.ask(addrs, this.opts.timeoutMs ?? 120_000));
     } catch (e) {
-      this.diag("error", `${basename(engine.cmd)} on ${object.displayPath}: ${(e as Error).message}`, object.displayPath);
+      this.diag("error", `${basename(engine.cmd)} failed on ${object.displayPath}: ${(e as Error).message}`, object.displayPath);
       return new Map();
     }
-    if (r.code !== 0 && r.stdout.length === 0) {
-      const why = r.stderr.trim().split("\n")[0] ?? `exit ${r.code}`;
-      this.diag("error", `${basename(engine.cmd)} failed on ${object.displayPath}: ${why}`, object.displayPath);
-      return new Map();
-    }
-    return parseAddr2line(r.stdout);
   }
 
   /** Makes a build path tree-relative, checking against --source when given. */
@@ -666,8 +724,10 @@ export class Symbolizer {
     a.inlined = info.inlined;
   }
 
-  /** Removes the temporary copies of decompressed modules. */
+  /** Stops the addr2line processes and removes the temporary copies of decompressed modules. */
   async close(): Promise<void> {
+    for (const p of this.procs.values()) p.stop();
+    this.procs.clear();
     if (this.tmp) {
       const d = await this.tmp.catch(() => null);
       this.tmp = null;

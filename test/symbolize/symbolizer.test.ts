@@ -246,3 +246,44 @@ describe("kpanic sym", () => {
     expect(r.status).toBe(0);
   });
 });
+
+describe("analyze --symbols (CLI)", () => {
+  const bin = join(ROOT, "bin/kpanic.js");
+  const log = join(ROOT, "corpora/x86_64/oops/lkdtm-ACCESS_NULL.log");
+  const cli = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", cwd: ROOT, timeout: 60_000 });
+
+  it("JSON carries file/line, the decoded code and the summary, and validates against the schema", async () => {
+    const r = cli(["analyze", "--format", "json", "--no-auto-symbols", "--symbols", X86_KO, log]);
+    expect(r.status).toBe(0);
+    const rep = JSON.parse(r.stdout) as { incidents: Incident[] };
+    const inc = rep.incidents[0]!;
+    expect(inc.ip).toMatchObject({ file: "drivers/misc/lkdtm/perms.c", line: 265 });
+    expect(inc.code?.instructions.find((i) => i.faulting)).toMatchObject({ bytes: "48 8b 1c 25 00 00 00 00" });
+    expect(inc.symbolization?.resolved).toBe(2);
+    const { Ajv } = await import("ajv");
+    const validate = new Ajv({ allErrors: true }).compile(JSON.parse(readFileSync(join(ROOT, "schema/report.schema.json"), "utf8")) as object);
+    expect(validate(rep) ? [] : validate.errors).toEqual([]);
+  });
+
+  it("text shows file:line beside frames and, with --source, the faulting line", () => {
+    const src = join(tmp, "linux");
+    spawnSync("mkdir", ["-p", join(src, "drivers/misc/lkdtm")]);
+    const lines = Array.from({ length: 300 }, (_, i) => `/* line ${i + 1} */`);
+    lines[264] = "\ttmp = *ptr;";
+    writeFileSync(join(src, "drivers/misc/lkdtm/perms.c"), lines.join("\n"));
+    const r = cli(["--no-auto-symbols", "--symbols", X86_KO, "--source", src, log]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/ip +lkdtm_ACCESS_NULL\+0x14\/0x53 \[lkdtm\] {2}drivers\/misc\/lkdtm\/perms\.c:265/);
+    expect(r.stdout).toMatch(/source +drivers\/misc\/lkdtm\/perms\.c:265: tmp = \*ptr;/);
+    expect(r.stdout).toMatch(/direct_entry\.cold\+0x18\/0x24 \[lkdtm\] {2}drivers\/misc\/lkdtm\/core\.c:329/);
+    expect(r.stdout).toMatch(/movq 0x0, %rbx +<-- faulting instruction/);
+  });
+
+  it("markdown shows them too; --no-code leaves the code out", () => {
+    const md = cli(["--format", "markdown", "--no-auto-symbols", "--symbols", X86_KO, log]).stdout;
+    expect(md).toContain("lkdtm_ACCESS_NULL+0x14/0x53 [lkdtm]  drivers/misc/lkdtm/perms.c:265");
+    expect(md).toContain("<summary>Code (x86_64)</summary>");
+    const plain = cli(["--format", "json", "--no-code", log]);
+    expect((JSON.parse(plain.stdout) as { incidents: Incident[] }).incidents[0]!.code).toBeUndefined();
+  });
+});
