@@ -73,6 +73,8 @@ export interface Frame {
   reliable: boolean;
   context: FrameContext;
   address?: string;
+  /** The module's build id, when the kernel prints it (`[mod 8ff0...]`, CONFIG_STACKTRACE_BUILD_ID). */
+  buildId?: string;
   /** Source file of the frame's function at this address (tree-relative), added by symbolization. */
   file?: string;
   line?: number | null;
@@ -188,6 +190,8 @@ export interface Incident {
     tainted: boolean | null;
     taint: TaintFlagInfo[];
     hardware: string | null;
+    /** vmlinux build id from the `CPU:` line (CONFIG_STACKTRACE_BUILD_ID). */
+    buildId?: string;
   };
   /** Source location the kernel printed (`kernel BUG at mm/slub.c:419!`, WARNING's `at file:line`). */
   location: { file: string; line: number } | null;

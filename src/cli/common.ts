@@ -63,6 +63,7 @@ export interface EnrichArgs {
   forceSymbols: boolean;
   autoSymbols: boolean;
   code: boolean;
+  debuginfod?: boolean;
 }
 
 export function addEnrichOptions<T>(y: Argv<T>): Argv<T> {
@@ -75,6 +76,7 @@ export function addEnrichOptions<T>(y: Argv<T>): Argv<T> {
     .option("source", { type: "string", describe: "kernel source tree: recognise paths and show the faulting source line" })
     .option("force-symbols", { type: "boolean", default: false, describe: "use symbols even when their release differs from the log's" })
     .option("auto-symbols", { type: "boolean", default: true, describe: "look for debug symbols of the log's release under /usr/lib/debug (--no-auto-symbols to skip)" })
+    .option("debuginfod", { type: "boolean", default: false, describe: "fetch missing symbols by build id with debuginfod-find (DEBUGINFOD_URLS; uses the network)" })
     .option("code", { type: "boolean", default: true, describe: "disassemble the Code: bytes of each incident (--no-code to skip)" }) as Argv<T>;
 }
 
@@ -84,6 +86,7 @@ export function enrichArgs(a: Record<string, unknown>): EnrichArgs {
     forceSymbols: a["force-symbols"] === true,
     autoSymbols: a["auto-symbols"] !== false,
     code: a["code"] !== false,
+    debuginfod: a["debuginfod"] === true,
   };
   if (a["source"] !== undefined) e.source = String(a["source"]);
   return e;
@@ -99,12 +102,13 @@ export class Enricher {
   private shown = 0;
 
   static async create(args: EnrichArgs, onDiagnostic: (d: Diagnostic) => void): Promise<Enricher> {
-    const useSymbols = args.symbols.length > 0 || args.autoSymbols;
+    const useSymbols = args.symbols.length > 0 || args.autoSymbols || args.debuginfod === true;
     const s = useSymbols
       ? await Symbolizer.create({
           symbols: args.symbols,
           auto: args.autoSymbols,
           force: args.forceSymbols,
+          debuginfod: args.debuginfod === true,
           ...(args.source !== undefined ? { source: args.source } : {}),
         })
       : null;

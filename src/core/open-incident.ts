@@ -74,6 +74,8 @@ export class OpenIncident {
   task: Incident["task"] = { pid: null, comm: null, cpu: null };
   release: string | null = null;
   version: string | null = null;
+  /** The vmlinux build id, when the CPU: line carries one. */
+  buildId: string | null = null;
   tainted: boolean | null = null;
   taint: TaintFlagInfo[] = [];
   hardware: string | null = null;
@@ -459,7 +461,13 @@ export class OpenIncident {
     const sp = rest.indexOf(" ");
     const release = sp < 0 ? rest : rest.slice(0, sp);
     if (release) this.release = release;
-    const version = sp < 0 ? "" : rest.slice(sp + 1).trim().replace(/\s+/g, " ");
+    let version = sp < 0 ? "" : rest.slice(sp + 1).trim().replace(/\s+/g, " ");
+    // CONFIG_STACKTRACE_BUILD_ID: the vmlinux build id (20 bytes) ends the CPU: line.
+    const bid = / ([0-9a-f]{40})$/.exec(version);
+    if (bid) {
+      this.buildId = bid[1]!;
+      version = version.slice(0, bid.index);
+    }
     if (version) this.version = version;
     if (taintPart !== null) {
       const d = decodeTaint(taintPart);
@@ -489,7 +497,9 @@ export class OpenIncident {
     if (!sm || !func || /^0x[0-9a-f]+$/.test(func)) return null;
     const offset = sm.groups?.["off"] ?? null;
     const size = sm.groups?.["size"] ?? null;
-    return { function: func, offset, size, module: sm.groups?.["mod"] ?? null, reliable: plausible(offset, size), context: null };
+    const f: Frame = { function: func, offset, size, module: sm.groups?.["mod"] ?? null, reliable: plausible(offset, size), context: null };
+    if (sm.groups?.["buildid"]) f.buildId = sm.groups["buildid"];
+    return f;
   }
 
   private parseFrame(t: string, ctx: FrameContext): Frame | null {
@@ -508,6 +518,7 @@ export class OpenIncident {
         context: ctx,
       };
       if (gr["addr"]) f.address = gr["addr"];
+      if (gr["buildid"]) f.buildId = gr["buildid"];
       this.armCaller = null;
       return f;
     }
@@ -700,6 +711,7 @@ export class OpenIncident {
         tainted: this.tainted,
         taint: this.taint,
         hardware: this.hardware,
+        ...(this.buildId ? { buildId: this.buildId } : {}),
       },
       location: caps["file"] && caps["line"] ? { file: caps["file"], line: Number(caps["line"]) } : null,
       ip: this.ip,

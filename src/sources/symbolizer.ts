@@ -50,6 +50,8 @@ export interface SymbolizerOptions {
   path?: string;
   /** Per addr2line run; vmlinux DWARF can take a while to load. */
   timeoutMs?: number;
+  /** Ask debuginfod (`debuginfod-find`, DEBUGINFOD_URLS) for objects by build id: network use. */
+  debuginfod?: boolean;
 }
 
 /** Debian's cross binutils prefixes, by ELF machine. */
@@ -459,6 +461,72 @@ export class Symbolizer {
     return false;
   }
 
+  private readonly byId = new Map<string, Promise<SymbolObject | null>>();
+
+  /**
+   * An object by build id: `.build-id/ab/cdef....debug` under /usr/lib/debug
+   * and the directories given, then debuginfod when allowed.
+   */
+  private objectByBuildId(id: string, kind: "vmlinux" | "module", module: string | null): Promise<SymbolObject | null> {
+    let p = this.byId.get(id);
+    if (!p) {
+      p = (async () => {
+        const rel = join(".build-id", id.slice(0, 2), `${id.slice(2)}.debug`);
+        const roots = [
+          ...(this.opts.auto === false ? [] : [join(this.opts.root ?? "/", "usr/lib/debug")]),
+          ...this.opts.symbols.flatMap((d) => [d, join(d, "usr/lib/debug")]),
+        ];
+        for (const r of roots) {
+          const f = join(r, rel);
+          if (existsSync(f)) {
+            const o = await this.loaded({ path: f }, kind, module);
+            if (o && o.buildId === id) return o;
+          }
+        }
+        if (!this.opts.debuginfod) return null;
+        const cmd = await which("debuginfod-find", this.opts.path ?? process.env["PATH"] ?? "");
+        if (!cmd) {
+          this.diag("error", "--debuginfod: debuginfod-find is not installed (Debian: apt install debuginfod)");
+          return null;
+        }
+        if (!process.env["DEBUGINFOD_URLS"]) {
+          this.diag("warning", "--debuginfod: DEBUGINFOD_URLS is not set, so debuginfod-find has no server to ask (e.g. DEBUGINFOD_URLS=https://debuginfod.debian.net)");
+        }
+        const out = (await run(cmd, ["debuginfo", id], this.opts.timeoutMs ?? 120_000)).trim().split("\n");
+        const path = out.find((l) => l.startsWith("/") && existsSync(l));
+        if (!path) {
+          this.diag("warning", `debuginfod has no debug info for build id ${id}${module ? ` (${module})` : " (vmlinux)"}: ${out[out.length - 1] ?? ""}`.trim());
+          return null;
+        }
+        const o = await this.loaded({ path }, kind, module);
+        return o && o.buildId === id ? o : null;
+      })();
+      this.byId.set(id, p);
+    }
+    return p;
+  }
+
+  /** An object whose build id differs from the log's was built differently: its lines would lie. */
+  private buildIdOk(o: SymbolObject, id: string | undefined): boolean {
+    if (!id || !o.buildId || o.buildId === id) return true;
+    if (this.opts.force) return true;
+    this.diag("error", `${o.displayPath} has build id ${o.buildId}, but the log's ${o.module ?? "vmlinux"} has ${id}: give the matching object, or --force-symbols to use it anyway`, o.displayPath);
+    return false;
+  }
+
+  /** The object for a frame (module or vmlinux), by build id when the log has one. */
+  async objectFor(frame: Frame, inc: Incident): Promise<SymbolObject | null> {
+    const release = inc.kernel.release;
+    const id = frame.module ? frame.buildId : inc.kernel.buildId;
+    let o = frame.module ? await this.moduleObject(frame.module, release) : await this.kernelObject(release);
+    if (id && (!o || (o.buildId !== null && o.buildId !== id))) {
+      o = (await this.objectByBuildId(id, frame.module ? "module" : "vmlinux", frame.module)) ?? o;
+    }
+    if (o && id && !this.buildIdOk(o, id)) return null;
+    if (o && !this.releaseOk(o, release)) return null;
+    return o;
+  }
+
   /** The vmlinux (or failing that, a System.map) for a release. */
   async kernelObject(release: string | null): Promise<SymbolObject | null> {
     if (release) await this.autoDiscover(release);
@@ -547,7 +615,6 @@ export class Symbolizer {
     for (const inc of incidents) {
       const st = { total: 0, reasons: [] as string[], objects: new Set<string>() };
       perIncident.set(inc, st);
-      const release = inc.kernel.release;
       const frames: Array<[Frame, boolean]> = [];
       if (inc.ip) frames.push([inc.ip, true]);
       // arm64 and others start the trace with the faulting pc itself: exact too.
@@ -555,8 +622,7 @@ export class Symbolizer {
       for (const s of inc.stacks) for (const f of s.frames) frames.push([f, false]);
       for (const [frame, exact] of frames) {
         st.total++;
-        let obj = frame.module ? await this.moduleObject(frame.module, release) : await this.kernelObject(release);
-        if (obj && !this.releaseOk(obj, release)) obj = null;
+        const obj = await this.objectFor(frame, inc);
         if (obj?.kind === "map") {
           addReason(st.reasons, `${obj.displayPath} has names only (no lines): give a vmlinux with debug info`);
           continue;

@@ -287,3 +287,69 @@ describe("analyze --symbols (CLI)", () => {
     expect((JSON.parse(plain.stdout) as { incidents: Incident[] }).incidents[0]!.code).toBeUndefined();
   });
 });
+
+describe("build ids (CONFIG_STACKTRACE_BUILD_ID)", () => {
+  // The ACCESS_NULL log as a kernel with CONFIG_STACKTRACE_BUILD_ID prints it
+  // (lib/dump_stack.c: " %20phN" after the version; %pSb: "[mod <id>]").
+  const withIds = (modId: string, vmId: string): string =>
+    readFileSync(join(ROOT, "corpora/x86_64/oops/lkdtm-ACCESS_NULL.log"), "utf8")
+      .replace(/\[lkdtm\]/g, `[lkdtm ${modId}]`)
+      .replace(/(Comm: sh Tainted[^\r\n]*?)(\r?)$/gm, `$1 ${vmId}$2`);
+  const VM_ID = "eb4fbcd037e7253717950bf2b93bd5566f47c56f";
+  let modId: string;
+  beforeAll(async () => {
+    modId = (await readElf(new BytesSource(ko))).buildId!;
+  });
+
+  it("are read from frames and the CPU: line", () => {
+    const [inc] = analyzeText(withIds(modId, VM_ID)).incidents;
+    expect(inc!.kernel).toMatchObject({ version: "#1 Debian 6.1.192-2", buildId: VM_ID });
+    expect(inc!.ip).toMatchObject({ module: "lkdtm", buildId: modId });
+    expect(inc!.title).toBe("BUG: unable to handle kernel NULL pointer dereference in lkdtm_ACCESS_NULL");
+  });
+
+  it("find the module under .build-id/ of a directory given", async () => {
+    const dir = join(tmp, "debugroot");
+    spawnSync("mkdir", ["-p", join(dir, ".build-id", modId.slice(0, 2))]);
+    writeFileSync(join(dir, ".build-id", modId.slice(0, 2), `${modId.slice(2)}.debug`), ko);
+    const [inc] = analyzeText(withIds(modId, VM_ID)).incidents;
+    const s = await Symbolizer.create({ symbols: [dir], auto: false });
+    await s.symbolize([inc!]);
+    await s.close();
+    expect(inc!.ip).toMatchObject({ file: "drivers/misc/lkdtm/perms.c", line: 265 });
+  });
+
+  it("refuse a module whose build id differs from the log's, naming both", async () => {
+    const other = "0123456789abcdef0123456789abcdef01234567";
+    const [inc] = analyzeText(withIds(other, VM_ID)).incidents;
+    const s = await Symbolizer.create({ symbols: [X86_KO], auto: false });
+    await s.symbolize([inc!]);
+    await s.close();
+    expect(s.diagnostics.map((d) => d.message).join("\n")).toContain(`has build id ${modId}, but the log's lkdtm has ${other}`);
+    expect(inc!.ip!.file).toBeUndefined();
+  });
+
+  it("ask debuginfod-find when allowed (--debuginfod)", async () => {
+    const bin = join(tmp, "fakebin");
+    const store = join(tmp, "debuginfod-cache", "lkdtm.debug");
+    spawnSync("mkdir", ["-p", bin, join(store, "..")]);
+    writeFileSync(store, ko);
+    const log = join(tmp, "debuginfod-args.txt");
+    writeFileSync(join(bin, "debuginfod-find"), `#!/bin/sh\necho "$@" >> ${log}\n[ "$2" = "${modId}" ] && echo ${store} && exit 0\necho "Server query failed: No such file or directory" >&2\nexit 1\n`, { mode: 0o755 });
+    const [inc] = analyzeText(withIds(modId, VM_ID)).incidents;
+    const saved = process.env["DEBUGINFOD_URLS"];
+    process.env["DEBUGINFOD_URLS"] = "http://127.0.0.1:1";
+    try {
+      const s = await Symbolizer.create({ symbols: [], auto: false, debuginfod: true, path: `${bin}:${process.env["PATH"]}` });
+      await s.symbolize([inc!]);
+      await s.close();
+      expect(inc!.ip).toMatchObject({ file: "drivers/misc/lkdtm/perms.c", line: 265 });
+      expect(readFileSync(log, "utf8")).toContain(`debuginfo ${modId}`);
+      expect(readFileSync(log, "utf8")).toContain(`debuginfo ${VM_ID}`);
+      expect(s.diagnostics.map((d) => d.message).join("\n")).toMatch(/no debug info for build id eb4fbcd0.*\(vmlinux\)/);
+    } finally {
+      if (saved === undefined) delete process.env["DEBUGINFOD_URLS"];
+      else process.env["DEBUGINFOD_URLS"] = saved;
+    }
+  });
+});
