@@ -82,6 +82,16 @@ export interface Frame {
   inlined?: InlinedFrame[];
 }
 
+/** What an unnamed address turned out to be. */
+export interface UnnamedResolution {
+  function: string;
+  offset: string;
+  module: string | null;
+  file?: string;
+  line?: number | null;
+  inlined?: InlinedFrame[];
+}
+
 /** One inlined call level: the inlined function and the source line inside it. */
 export interface InlinedFrame {
   function: string;
@@ -201,6 +211,16 @@ export interface Incident {
   stacks: Stack[];
   modules: string[];
   kaslrOffset: string | null;
+  /**
+   * Addresses the kernel printed without a name: `RIP: 0010:0xffff...`, and a
+   * whole trace of bare addresses (a kernel without kallsyms). Symbolization
+   * names them through `Kernel Offset:` and a symbol table.
+   */
+  unnamed?: {
+    ip: string | null;
+    frames: Array<{ address: string; reliable: boolean; resolved?: UnnamedResolution }>;
+    ipResolved?: UnnamedResolution;
+  };
   /** `bootId`: journald's boot id, when the input carried one (uptime counts from that boot). */
   time: { uptime: number | null; wallClock?: string; approximate?: boolean; bootId?: string };
   source: { name: string; startLine: number; endLine: number };

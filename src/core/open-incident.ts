@@ -40,6 +40,8 @@ const MODULE_TOKEN = /^[A-Za-z0-9_-]{1,64}(?:\([A-Z+-]{1,12}\))?$/;
 const CTX_MAP: Record<string, FrameContext> = { TASK: "task", IRQ: "irq", NMI: "nmi", SOFTIRQ: "softirq", EOI: null };
 /** Stack-start lines may be followed by this many non-frame lines (CPU:, registers) before the first frame. */
 const MAX_STACK_PENDING = 40;
+/** A bare return address in a trace: " 0xffffffff81234567", " ? 0x...", " [<c0123456>] 0xc0123456". */
+const RAW_FRAME = /^ {0,16}(\? {1,2})?(?:\[<[0-9a-f]{4,16}>\] {1,2})?0x([0-9a-f]{1,16})$/;
 
 export const MAX_TITLE = 120;
 
@@ -74,6 +76,8 @@ export class OpenIncident {
   task: Incident["task"] = { pid: null, comm: null, cpu: null };
   release: string | null = null;
   version: string | null = null;
+  /** Bare addresses of the primary trace, when the kernel could name none of them. */
+  rawFrames: Array<{ address: string; reliable: boolean }> = [];
   /** The vmlinux build id, when the CPU: line carries one. */
   buildId: string | null = null;
   tainted: boolean | null = null;
@@ -276,6 +280,15 @@ export class OpenIncident {
         if (s.afterIrq > 0) s.afterIrq = 1;
         return false;
       }
+      if (s.frames.length === 0 && !s.secondary && !s.panic && this.primary === null) {
+        // A kernel without kallsyms prints bare addresses (%pB): keep them for symbolization.
+        const raw = RAW_FRAME.exec(t);
+        if (raw && this.rawFrames.length < 256) {
+          this.rawFrames.push({ address: "0x" + raw[2]!, reliable: !raw[1] });
+          s.pending = 0;
+          return false;
+        }
+      }
       if (s.frames.length > 0 && a.frameRaw.test(t)) return false; // an address the kernel could not name
       if (s.afterIrq > 0 && s.afterIrq < MAX_STACK_PENDING) {
         // "RIP: 0010:func+0x.." of the interrupted context is its top frame.
@@ -339,7 +352,7 @@ export class OpenIncident {
         this.ip = fr;
       } else {
         const addr = /^(0x[0-9a-f]{1,16}|[0-9a-f]{8,16})/.exec(rest);
-        if (addr?.[1]) this.ipAddress = addr[1];
+        if (addr?.[1] && kernelIp(t, addr[1])) this.ipAddress = addr[1];
       }
       return;
     }
@@ -719,6 +732,9 @@ export class OpenIncident {
       stacks: this.stacks,
       modules: this.modules,
       kaslrOffset: this.kaslrOffset,
+      ...(this.ipAddress !== null || (this.rawFrames.length > 0 && frames.length === 0)
+        ? { unnamed: { ip: this.ipAddress === null ? null : normalizeRawAddress(this.ipAddress), frames: frames.length === 0 ? this.rawFrames : [] } }
+        : {}),
       time: {
         uptime,
         ...(this.header.wallTime !== undefined ? { wallClock: this.header.wallTime, ...(this.header.wallTimeApproximate ? { approximate: true } : {}) } : {}),
@@ -896,6 +912,23 @@ export function sanitizeTitle(t: string): string {
 }
 
 /** Stable across runs, machines, KASLR, offsets and compiler suffixes. */
+/** User-mode code selectors (x86_64 and i386 user CS). */
+const USER_CS = new Set(["0033", "0023", "002b", "0073", "007b"]);
+
+/** Whether an ip line with a bare address is the kernel's: by its code selector, else by the address half. */
+function kernelIp(line: string, addr: string): boolean {
+  const sel = /^[RE]IP: ([0-9a-f]{4}):/.exec(line);
+  if (sel) return !USER_CS.has(sel[1]!);
+  const hex = addr.replace(/^0x/, "");
+  if (hex.length === 16) return /^[89a-f]/.test(hex);
+  return hex.length === 8 && /^[c-f]/.test(hex);
+}
+
+/** "ffffffff81234567" or "0xffff..." → "0xffff...". */
+function normalizeRawAddress(a: string): string {
+  return a.startsWith("0x") ? a : "0x" + a;
+}
+
 export function fingerprintOf(kind: string, frames: readonly Frame[], skip: readonly string[], title: string): string {
   const names: string[] = [];
   for (const f of frames) {

@@ -1,7 +1,7 @@
 /**
  * Incident fields in words, shared by the text and markdown renderers.
  */
-import type { Frame, Incident } from "../types.js";
+import type { Frame, Incident, UnnamedResolution } from "../types.js";
 import { describeOopsFlag } from "../decode/oopsflags.js";
 
 export function frameText(f: Frame): string {
@@ -14,6 +14,11 @@ export function frameText(f: Frame): string {
 /** `drivers/misc/lkdtm/perms.c:265` for a symbolized frame, else "". */
 export function frameLocation(f: Frame): string {
   return f.file ? `${f.file}:${f.line ?? "?"}` : "";
+}
+
+/** `sysrq_handle_crash+0x16 drivers/tty/sysrq.c:155` for a named bare address. */
+export function unnamedText(r: UnnamedResolution): string {
+  return `${r.function}+${r.offset}${r.module ? ` [${r.module}]` : ""}${r.file ? `  ${r.file}:${r.line ?? "?"}` : ""}`;
 }
 
 /** The inlined chain of a frame, one line each, innermost first. */
@@ -89,6 +94,7 @@ export function describe(i: Incident): [string, string][] {
   if (i.location) rows.push(["location", `${i.location.file}:${i.location.line}`]);
   if (i.ip) rows.push(["ip", frameText(i.ip) + (i.ip.file ? `  ${frameLocation(i.ip)}` : "")]);
   if (i.ip?.inlined?.length) for (const l of inlinedText(i.ip)) rows.push(["", l]);
+  if (!i.ip && i.unnamed?.ip) rows.push(["ip", `${i.unnamed.ip}${i.unnamed.ipResolved ? ` = ${unnamedText(i.unnamed.ipResolved)}` : " (no symbol)"}`]);
   if (i.symbolization?.source) rows.push(["source", `${i.symbolization.source.file}:${i.symbolization.source.line}: ${i.symbolization.source.text.trim()}`]);
   if (i.symbolization) {
     const s = i.symbolization;

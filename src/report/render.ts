@@ -4,7 +4,7 @@
  */
 import { lazyTable } from "./lazy-table.js";
 import type { Diagnostic, Incident } from "../types.js";
-import { codeText, describe, frameLocation, frameText, inlinedText } from "./describe.js";
+import { codeText, describe, frameLocation, frameText, inlinedText, unnamedText } from "./describe.js";
 
 export const REPORT_SCHEMA = "kpanic.report/v1";
 
@@ -92,6 +92,11 @@ export function renderIncidentText(i: Incident, n: number, opts: TextOptions = {
       for (const l of inlinedText(f)) out.push(`          ${l}`);
     }
     if (frames.length > shown.length) out.push(`    … ${frames.length - shown.length} more frames`);
+  }
+  if (i.unnamed?.frames.length) {
+    out.push("  call trace (bare addresses):");
+    for (const f of i.unnamed.frames.slice(0, maxFrames)) out.push(`    ${f.reliable ? "  " : "? "}${f.address}${f.resolved ? ` = ${unnamedText(f.resolved)}` : ""}`);
+    if (i.unnamed.frames.length > maxFrames) out.push(`    … ${i.unnamed.frames.length - maxFrames} more frames`);
   }
   const code = codeText(i);
   if (code.length) {

@@ -23,6 +23,7 @@ import {
   frameInfo,
   normalizeModuleName,
   parseAddr2line,
+  parseHex,
   parseSymQuery,
   planFrame,
   treeRelative,
@@ -31,7 +32,8 @@ import {
   type SourceLocation,
   type SymbolObject,
 } from "../symbolize/resolve.js";
-import type { Diagnostic, Frame, Incident } from "../types.js";
+import type { Diagnostic, Frame, Incident, UnnamedResolution } from "../types.js";
+import type { AddressLookup } from "../symbolize/symtab.js";
 import { compressedWith, openSource, readHead } from "./file.js";
 import { FileRandomAccess } from "./vmcore.js";
 
@@ -393,7 +395,9 @@ export class Symbolizer {
         this.diag("warning", `${c.path}: every address is 0 (kallsyms read without privilege): read /proc/kallsyms as root`, c.path);
       }
       const rel = /System\.map-(.{1,128})$/.exec(basename(c.path))?.[1] ?? null;
-      return { path: c.path, displayPath: c.path, kind: "map", module: null, machine: null, release: rel, buildId: null, relocatable: false, hasDebugInfo: false, table: m.table };
+      // kallsyms (runtime addresses) rather than System.map (link-time): by name, or module entries.
+      const runtime = /kallsyms/.test(basename(c.path)) || m.table.entries.some((e) => e.module !== undefined);
+      return { path: c.path, displayPath: c.path, kind: "map", module: null, machine: null, release: rel, buildId: null, relocatable: false, hasDebugInfo: false, table: m.table, runtime };
     }
     let path = c.path;
     const head = await headOrEmpty(path, 8);
@@ -506,6 +510,27 @@ export class Symbolizer {
     return p;
   }
 
+  /**
+   * The function containing a runtime address: kallsyms holds runtime
+   * addresses; System.map and a vmlinux link-time ones (runtime minus the
+   * KASLR offset).
+   */
+  private async nameAddress(addr: bigint, kaslr: bigint, release: string | null): Promise<AddressLookup | null> {
+    const tables: SymbolObject[] = [];
+    const k = await this.kernelObject(release);
+    if (k) tables.push(k);
+    for (const c of this.maps) {
+      const o = await this.loaded(c, "map", null);
+      if (o && o !== k) tables.push(o);
+    }
+    for (const o of tables) {
+      const runtime = o.kind === "map" && o.runtime === true;
+      const hit = o.table.lookupAddress(runtime ? addr : addr - kaslr);
+      if (hit) return hit;
+    }
+    return null;
+  }
+
   /** An object whose build id differs from the log's was built differently: its lines would lie. */
   private buildIdOk(o: SymbolObject, id: string | undefined): boolean {
     if (!id || !o.buildId || o.buildId === id) return true;
@@ -611,6 +636,7 @@ export class Symbolizer {
       query: LineQuery;
     }
     const jobs: Job[] = [];
+    const unnamedOf = new Map<Frame, UnnamedResolution>();
     const perIncident = new Map<Incident, { total: number; reasons: string[]; objects: Set<string> }>();
     for (const inc of incidents) {
       const st = { total: 0, reasons: [] as string[], objects: new Set<string>() };
@@ -620,6 +646,28 @@ export class Symbolizer {
       // arm64 and others start the trace with the faulting pc itself: exact too.
       inc.frames.forEach((f, i) => frames.push([f, i === 0 && !!inc.ip && f.function === inc.ip.function && f.offset === inc.ip.offset && f.module === inc.ip.module]));
       for (const s of inc.stacks) for (const f of s.frames) frames.push([f, false]);
+      // Bare addresses: named through kallsyms, or System.map/vmlinux after taking away the KASLR offset.
+      if (inc.unnamed) {
+        const u = inc.unnamed;
+        const kaslr = parseHex(inc.kaslrOffset) ?? 0n;
+        const items: Array<{ addr: string; exact: boolean; set: (r: UnnamedResolution) => void }> = [];
+        if (u.ip) items.push({ addr: u.ip, exact: true, set: (r) => (u.ipResolved = r) });
+        for (const f of u.frames) items.push({ addr: f.address, exact: false, set: (r) => (f.resolved = r) });
+        for (const it of items) {
+          const a = parseHex(it.addr);
+          const named = a === null ? null : await this.nameAddress(a, kaslr, inc.kernel.release);
+          if (!named) {
+            st.total++;
+            addReason(st.reasons, `no function at ${it.addr}${inc.kaslrOffset ? "" : " (no 'Kernel Offset:' in the log: a KASLR kernel cannot be looked up in System.map or vmlinux)"}`);
+            continue;
+          }
+          const res: UnnamedResolution = { function: named.symbol.name, offset: "0x" + named.offset.toString(16), module: named.symbol.module ?? null };
+          it.set(res);
+          const fr: Frame = { function: res.function, offset: res.offset, size: named.symbol.size ? "0x" + named.symbol.size.toString(16) : null, module: res.module, reliable: true, context: null };
+          frames.push([fr, it.exact]);
+          unnamedOf.set(fr, res);
+        }
+      }
       for (const [frame, exact] of frames) {
         st.total++;
         const obj = await this.objectFor(frame, inc);
@@ -657,9 +705,10 @@ export class Symbolizer {
           addReason(perIncident.get(j.incident)!.reasons, object.hasDebugInfo ? `no line for ${j.frame.function} in ${object.displayPath}` : `${object.displayPath} has no debug info`);
           continue;
         }
-        j.frame.file = info.file;
-        j.frame.line = info.line;
-        if (info.inlined.length > 0) j.frame.inlined = info.inlined;
+        const target: Frame | UnnamedResolution = unnamedOf.get(j.frame) ?? j.frame;
+        target.file = info.file;
+        target.line = info.line;
+        if (info.inlined.length > 0) target.inlined = info.inlined;
         resolved.set(j.incident, (resolved.get(j.incident) ?? 0) + 1);
       }
     }

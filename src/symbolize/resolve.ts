@@ -26,6 +26,8 @@ export interface SymbolObject {
   relocatable: boolean;
   hasDebugInfo: boolean;
   table: SymbolTable;
+  /** A map of runtime addresses (/proc/kallsyms) rather than link-time ones (System.map). */
+  runtime?: boolean;
 }
 
 export interface LineQuery {

@@ -353,3 +353,32 @@ describe("build ids (CONFIG_STACKTRACE_BUILD_ID)", () => {
     }
   });
 });
+
+describe("bare addresses (RIP: 0010:0x..., traces of a kernel without kallsyms)", () => {
+  // ACCESS_NULL (panic_on_oops: the panic prints "Kernel Offset:") as a kernel
+  // without kallsyms names would print it: %pB gives bare addresses.
+  const bare = (): string =>
+    readFileSync(join(ROOT, "corpora/x86_64/oops/lkdtm-ACCESS_NULL-panic_on_oops.log"), "utf8")
+      .replace(/RIP: 0010:lkdtm_ACCESS_NULL\+0x14\/0x53 \[lkdtm\]/g, "RIP: 0010:0xffffffffc0a01c39")
+      .replace(/^(\[[ 0-9.]+\] {1,2})(\? )?[A-Za-z_.$][A-Za-z0-9_.$]*\+0x[0-9a-f]+\/0x[0-9a-f]+(?: \[lkdtm\])?(\r?)$/gm, (_m, ts: string, q: string | undefined, cr: string) => `${ts}${q ?? ""}0xffffffff9f553f16${cr}`)
+      .replace(/^(\[[ 0-9.]+\] )Kernel Offset: .*$/m, "$1Kernel Offset: 0x1e000000 from 0xffffffff81000000");
+
+  it("are kept on the incident, and named through kallsyms, System.map and the KASLR offset", async () => {
+    const [inc] = analyzeText(bare()).incidents;
+    expect(inc!.ip).toBeNull();
+    expect(inc!.kaslrOffset).toBe("0x1e000000");
+    expect(inc!.unnamed?.ip).toBe("0xffffffffc0a01c39");
+    expect(inc!.unnamed!.frames.length).toBeGreaterThan(3);
+    const ks = join(tmp, "bare-kallsyms");
+    writeFileSync(ks, "ffffffffc0a01c25 t lkdtm_ACCESS_NULL\t[lkdtm]\nffffffffc0a01c78 t lkdtm_ACCESS_USERSPACE\t[lkdtm]\n");
+    const map = join(tmp, "System.map-6.1.0-56-amd64");
+    writeFileSync(map, "ffffffff81553f00 t sysrq_handle_crash\nffffffff81553f20 t sysrq_handle_loglevel\n");
+    const s = await Symbolizer.create({ symbols: [ks, map, X86_KO], auto: false });
+    await s.symbolize([inc!]);
+    await s.close();
+    // kallsyms names the module address; the module's DWARF gives the line.
+    expect(inc!.unnamed!.ipResolved).toEqual({ function: "lkdtm_ACCESS_NULL", offset: "0x14", module: "lkdtm", file: "drivers/misc/lkdtm/perms.c", line: 265 });
+    // System.map after taking away the offset (names only: no vmlinux).
+    expect(inc!.unnamed!.frames[0]!.resolved).toEqual({ function: "sysrq_handle_crash", offset: "0x16", module: null });
+  });
+});
