@@ -2,7 +2,9 @@
 # build-lkdtm.sh ARCH : build lkdtm.ko out of tree from Debian's linux-source-6.1
 # (exactly the kernel's version) against the unpacked linux-headers.
 # Debian 6.1 has CONFIG_LKDTM off; the module is unsigned and out of tree, so
-# loading it taints the kernel "OE".
+# loading it taints the kernel "OE". Debug paths are mapped to the kernel tree's
+# (drivers/misc/lkdtm/...), as an in-tree build has them; the module is kept,
+# xz-compressed, as corpora/<arch>/modules/lkdtm.ko.xz.
 source "$(dirname "$0")/common.sh"
 ARCH="${1:?arch}"
 ABI="$(resolve_abi)"
@@ -12,7 +14,16 @@ case "$ARCH" in
   *) die "unknown arch $ARCH" ;;
 esac
 OUT="$CACHE/$ARCH/lkdtm/lkdtm.ko"
-[ -f "$OUT" ] && exit 0
+FIXTURE="$CORPORA_DIR/$ARCH/modules/lkdtm.ko.xz"
+# The module that produced the logs is kept beside them (with DWARF) for the symbolization tests.
+keep_fixture() {
+  mkdir -p "$(dirname "$FIXTURE")"
+  xz -9 --check=crc32 -c "$OUT" > "$FIXTURE.tmp" && mv "$FIXTURE.tmp" "$FIXTURE"
+}
+if [ -f "$OUT" ]; then
+  [ -f "$FIXTURE" ] || keep_fixture
+  exit 0
+fi
 
 [ -f "$CACHE/x86_64/headers/.done" ] || bash "$GEN_DIR/fetch.sh" x86_64   # linux-source + host kbuild
 [ -f "$CACHE/$ARCH/headers/.done" ] || bash "$GEN_DIR/fetch.sh" "$ARCH"
@@ -62,3 +73,4 @@ mkdir -p "$(dirname "$OUT")"
 cp "$B/lkdtm.ko" "$OUT"
 cp "$B/build.log" "$CACHE/$ARCH/lkdtm/build.log"
 log "built $OUT ($(stat -c %s "$OUT") bytes)"
+keep_fixture

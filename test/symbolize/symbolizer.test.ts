@@ -279,6 +279,23 @@ describe("analyze --symbols (CLI)", () => {
     expect(r.stdout).toMatch(/movq 0x0, %rbx +<-- faulting instruction/);
   });
 
+  it("scan and hook symbolize the dumps they report", () => {
+    const crash = join(tmp, "crash");
+    spawnSync("mkdir", ["-p", join(crash, "202611281906")]);
+    writeFileSync(join(crash, "202611281906", "dmesg.202611281906"), readFileSync(join(ROOT, "corpora/x86_64/oops/lkdtm-ACCESS_NULL-panic_on_oops.log")));
+    const scan = cli(["scan", "--format", "json", "--no-auto-symbols", "--symbols", X86_KO, crash]);
+    expect(scan.status).toBe(0);
+    const dump = (JSON.parse(scan.stdout) as { dumps: Array<{ incidents: Incident[] }> }).dumps[0]!;
+    expect(dump.incidents[0]!.ip).toMatchObject({ file: "drivers/misc/lkdtm/perms.c", line: 265 });
+    expect(dump.incidents[0]!.code?.arch).toBe("x86_64");
+    const state = join(tmp, "hook-state");
+    const hook = cli(["hook", "--no-journal", "--state-dir", state, "--no-auto-symbols", "--symbols", X86_KO, crash]);
+    expect(hook.status).toBe(0);
+    const reports = readdirSync(join(state, "reports"));
+    const rep = JSON.parse(readFileSync(join(state, "reports", reports[0]!, "report.json"), "utf8")) as { dump: { incidents: Incident[] } };
+    expect(rep.dump.incidents[0]!.ip).toMatchObject({ file: "drivers/misc/lkdtm/perms.c", line: 265 });
+  });
+
   it("markdown shows them too; --no-code leaves the code out", () => {
     const md = cli(["--format", "markdown", "--no-auto-symbols", "--symbols", X86_KO, log]).stdout;
     expect(md).toContain("lkdtm_ACCESS_NULL+0x14/0x53 [lkdtm]  drivers/misc/lkdtm/perms.c:265");
