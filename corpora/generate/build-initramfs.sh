@@ -1,6 +1,7 @@
 #!/bin/bash
 # build-initramfs.sh ARCH FLAVOUR [kdump] : busybox-static initramfs with /init (initramfs/init),
-# lkdtm.ko (flavour amd64/arm64 only), a few disk modules, and on x86_64 the static `hog`
+# lkdtm.ko (flavour amd64/arm64 only), a few disk modules, the static freestanding `crashme`
+# (initramfs/crashme.c, user-space faults), and on x86_64 the static `hog`
 # plus kexec, makedumpfile and vmcore-dmesg with their shared libraries.
 # "kdump" additionally embeds the capture kernel and the plain initramfs under /kdump.
 source "$(dirname "$0")/common.sh"
@@ -9,9 +10,9 @@ R="$CACHE/$ARCH/$FL/root"
 [ -f "$R/.done" ] || bash "$GEN_DIR/fetch.sh" "$ARCH"
 KREL="$(cat "$R/.krel")"
 if [ "$KIND" = kdump ]; then OUT="$CACHE/$ARCH/initrd-$FL-kdump.cpio.gz"; else OUT="$CACHE/$ARCH/initrd-$FL.cpio.gz"; fi
-# rebuild when /init or hog.c changed
+# rebuild when /init, hog.c or crashme.c changed
 STAMPF="$OUT.inputs"
-inputs="$(cat "$GEN_DIR/initramfs/init" "$GEN_DIR/initramfs/hog.c" "$0" | sha256sum | cut -d' ' -f1)"
+inputs="$(cat "$GEN_DIR/initramfs/init" "$GEN_DIR/initramfs/hog.c" "$GEN_DIR/initramfs/crashme.c" "$0" | sha256sum | cut -d' ' -f1)"
 [ -f "$OUT" ] && [ "$(cat "$STAMPF" 2>/dev/null)" = "$inputs" ] && exit 0
 
 if [ "$FL" = amd64 ] || [ "$FL" = arm64 ]; then bash "$GEN_DIR/build-lkdtm.sh" "$ARCH"; fi
@@ -25,6 +26,11 @@ if [ -f "$CACHE/$ARCH/lkdtm/lkdtm.ko" ] && { [ "$FL" = amd64 ] || [ "$FL" = arm6
   "$( [ "$ARCH" = arm64 ] && echo aarch64-linux-gnu-strip || echo strip)" --strip-debug \
     -o "$S/lib/modules/lkdtm.ko" "$CACHE/$ARCH/lkdtm/lkdtm.ko"
 fi
+
+# crashme: no libc (-nostdlib, own _start and syscalls), so the arm64 cross gcc needs no arm64 libc
+"$( [ "$ARCH" = arm64 ] && echo aarch64-linux-gnu-gcc-12 || echo gcc)" -static -nostdlib -ffreestanding \
+  -fno-pie -no-pie -fno-stack-protector -fno-asynchronous-unwind-tables -fno-builtin -O2 -Wall -s \
+  -o "$S/bin/crashme" "$GEN_DIR/initramfs/crashme.c"
 
 copy_with_libs() {	# host binary + ldd libraries (x86_64 guest only)
   local b="$1" l

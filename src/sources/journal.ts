@@ -1,7 +1,8 @@
 /**
- * The previous boot's kernel log from journald (`journalctl -k -b -1 -o json`),
- * turned into dmesg lines (`[seconds] message`) for the analyzer. Entries are
- * read by records/formats journalEntryRecords, as journal files are.
+ * The previous boot's kernel log from journald (`journalctl -k -b -1 -o json`).
+ * The kernel entries are handed on as journald JSON lines, for the analyzer's
+ * `journal-json` input format (records/formats journalEntryRecords), so that
+ * incidents keep journald's wall-clock time, priority and boot id.
  */
 import { spawn } from "node:child_process";
 import split2 from "split2";
@@ -9,22 +10,11 @@ import { journalEntryRecords, type JournalEntry } from "../records/formats.js";
 
 export interface JournalBoot {
   bootId: string | null;
-  /** dmesg-style lines, newline-terminated, as they are read. */
+  /** journald JSON lines of kernel entries, newline-terminated: analyze them with inputFormat "journal-json". */
   lines: AsyncIterable<string>;
+  readonly inputFormat: "journal-json";
   /** Resolves when journalctl has exited: null on success, else why it failed. */
   done: Promise<string | null>;
-}
-
-/**
- * Converts one `journalctl -o json` entry to dmesg lines, one per line of its
- * MESSAGE, each newline-terminated; null when it holds no kernel message.
- */
-export function journalEntryToLine(e: JournalEntry): { line: string; bootId: string | null } | null {
-  const recs = journalEntryRecords(e, 0);
-  if (recs.length === 0) return null;
-  let line = "";
-  for (const r of recs) line += r.raw + "\n";
-  return { line, bootId: recs[0]!.bootId ?? null };
 }
 
 /** Streams the kernel log of boot `which` (-1 = the previous one). */
@@ -49,10 +39,10 @@ export function readJournalBoot(which = -1, journalctl = "journalctl"): JournalB
         continue;
       }
       if (typeof e !== "object" || e === null) continue;
-      const r = journalEntryToLine(e as JournalEntry);
-      if (!r) continue;
-      state.bootId ??= r.bootId;
-      yield r.line;
+      const recs = journalEntryRecords(e as JournalEntry, 0);
+      if (recs.length === 0) continue;
+      state.bootId ??= recs[0]!.bootId ?? null;
+      yield raw + "\n";
     }
   })();
   return {
@@ -60,6 +50,7 @@ export function readJournalBoot(which = -1, journalctl = "journalctl"): JournalB
       return state.bootId;
     },
     lines,
+    inputFormat: "journal-json",
     done,
   };
 }

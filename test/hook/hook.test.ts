@@ -7,7 +7,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { journalEntryToLine } from "../../src/sources/journal.js";
+import { journalEntryRecords, type JournalEntry } from "../../src/records/formats.js";
 import { ROOT } from "../corpus.js";
 
 const BIN = join(ROOT, "bin/kpanic.js");
@@ -193,13 +193,14 @@ describe("kpanic hook", () => {
   });
 });
 
-describe("journald entries become dmesg lines", () => {
+describe("journald entries become records", () => {
   it("string and byte-array messages, monotonic time, boot id; null messages are skipped", () => {
     const id = "0123456789abcdef0123456789abcdef";
-    expect(journalEntryToLine({ MESSAGE: "BUG: x", _SOURCE_MONOTONIC_TIMESTAMP: "90192379", _BOOT_ID: id })).toEqual({ line: "[   90.192379] BUG: x\n", bootId: id });
-    expect(journalEntryToLine({ MESSAGE: "BUG: x", _BOOT_ID: "../b1" })).toEqual({ line: "BUG: x\n", bootId: null });
-    expect(journalEntryToLine({ MESSAGE: [66, 85, 71, 0xff], __MONOTONIC_TIMESTAMP: "1000000" })).toEqual({ line: "[    1.000000] BUG\uFFFD\n", bootId: null });
-    expect(journalEntryToLine({ MESSAGE: null })).toBeNull();
+    const one = (e: JournalEntry) => journalEntryRecords(e, 1).map((r) => ({ raw: r.raw, bootId: r.bootId ?? null }));
+    expect(one({ MESSAGE: "BUG: x", _SOURCE_MONOTONIC_TIMESTAMP: "90192379", _BOOT_ID: id })).toEqual([{ raw: "[   90.192379] BUG: x", bootId: id }]);
+    expect(one({ MESSAGE: "BUG: x", _BOOT_ID: "../b1" })).toEqual([{ raw: "BUG: x", bootId: null }]);
+    expect(one({ MESSAGE: [66, 85, 71, 0xff], __MONOTONIC_TIMESTAMP: "1000000" })).toEqual([{ raw: "[    1.000000] BUG\uFFFD", bootId: null }]);
+    expect(one({ MESSAGE: null })).toEqual([]);
   });
 });
 

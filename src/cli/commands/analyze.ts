@@ -151,7 +151,7 @@ async function runBoot(args: AnalyzeArgs, which: number): Promise<number> {
   const name = `journal:boot ${which}`;
   const incidents: Incident[] = [];
   const enricher = await enricherFor(args, diagnostics);
-  for await (const inc of analyze(boot.lines, { sourceName: name, onDiagnostic, maxLineLength: args.maxLineLength })) {
+  for await (const inc of analyze(boot.lines, { sourceName: name, onDiagnostic, maxLineLength: args.maxLineLength, inputFormat: boot.inputFormat })) {
     // One boot's log (journalctl -b N): every incident is of that boot.
     if (boot.bootId && !inc.time.bootId) inc.time.bootId = boot.bootId;
     if (args.format === "ndjson") {

@@ -50,9 +50,9 @@ function keyOf(e: DumpEntry): string {
   return dumpKey(parts);
 }
 
-async function incidentsOf(stream: AsyncIterable<Uint8Array | string>, name: string, diagnose: (d: Diagnostic) => void): Promise<Incident[]> {
+async function incidentsOf(stream: AsyncIterable<Uint8Array | string>, name: string, diagnose: (d: Diagnostic) => void, inputFormat?: "journal-json"): Promise<Incident[]> {
   const out: Incident[] = [];
-  for await (const i of analyze(stream, { sourceName: name, onDiagnostic: diagnose, idleFlushMs: 0 })) out.push(i);
+  for await (const i of analyze(stream, { sourceName: name, onDiagnostic: diagnose, idleFlushMs: 0, ...(inputFormat ? { inputFormat } : {}) })) out.push(i);
   return out;
 }
 
@@ -166,7 +166,7 @@ export async function runHook(a: HookArgs): Promise<number> {
 
     if (a.journal) {
       const boot = readJournalBoot(-1);
-      const incidents = await incidentsOf(boot.lines, "journal:-1", diagnose).catch(() => [] as Incident[]);
+      const incidents = await incidentsOf(boot.lines, "journal:-1", diagnose, boot.inputFormat).catch(() => [] as Incident[]);
       const why = await boot.done;
       if (why) diagnose({ code: "unreadable-input", severity: "info", message: `previous boot's journal not read: ${why}` });
       else if (boot.bootId) {
