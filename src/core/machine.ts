@@ -34,6 +34,10 @@ const MAX_PRECURSOR_LINES = 4;
 const MAX_SEEN = 20000;
 /** Repeats listed one by one; the rest are counted in one diagnostic at the end. */
 const MAX_DUPLICATE_DIAGNOSTICS = 3;
+/** Reports of other tasks kept open while their lines interleave (CONFIG_PRINTK_CALLER). */
+const MAX_PARKED = 8;
+/** A parked report that has been silent this many lines is complete. */
+const PARKED_SILENCE = 2000;
 /** A report closed by an unrelated line waits this long for the panic it may cause. */
 const HOLD_LINES = 500;
 const HOLD_SECONDS = 120;
@@ -45,6 +49,12 @@ export class IncidentMachine {
   private readonly diagnose: (d: Diagnostic) => void;
   private readonly maxLines: number;
   private cur: OpenIncident | null = null;
+  /**
+   * With caller ids ([T123]), two tasks' reports can interleave line by line:
+   * the one not speaking now waits here, by its task, and its lines are
+   * routed back to it.
+   */
+  private readonly parked = new Map<string, OpenIncident>();
   /** Closed, but a consequence panic (panic_on_rcu_stall...) may still join it. */
   private held: OpenIncident | null = null;
   private cut: LogRecord[] | null = null;
@@ -63,7 +73,7 @@ export class IncidentMachine {
 
   /** True while every line matters (an incident or a "cut here" is open); otherwise only prefilter hits do. */
   wantsEveryLine(): boolean {
-    return this.cur !== null || this.cut !== null;
+    return this.cur !== null || this.cut !== null || this.parked.size > 0;
   }
 
   get incidentsEmitted(): number {
@@ -107,6 +117,7 @@ export class IncidentMachine {
       if (m) {
         this.flush();
         if (this.cur) this.close("new boot");
+        this.closeAllParked("new boot");
         this.cut = null;
         this.boot.release = m.groups?.["release"] ?? null;
         const rest = m.groups?.["rest"] ?? "";
@@ -129,8 +140,46 @@ export class IncidentMachine {
         return;
       }
     }
+    if (this.parked.size > 0) this.routeToParked(rec);
     if (this.cur) this.feedOpen(this.cur, rec);
     else this.feedIdle(rec);
+  }
+
+  /** Switches to the parked report of the task printing `rec`; closes parked reports gone silent. */
+  private routeToParked(rec: LogRecord): void {
+    for (const [caller, p] of this.parked) {
+      if (rec.line - p.endLine > PARKED_SILENCE) {
+        this.parked.delete(caller);
+        this.closeParked(p, "silent");
+      }
+    }
+    const rc = rec.caller;
+    if (rc === null || rc.charCodeAt(0) !== 84 /* T */) return;
+    const p = this.parked.get(rc);
+    if (!p || this.cur?.header.caller === rc) return;
+    this.parked.delete(rc);
+    if (this.cur) this.park(this.cur);
+    this.cur = p;
+  }
+
+  private park(o: OpenIncident): void {
+    const caller = o.header.caller!;
+    if (this.parked.size >= MAX_PARKED) {
+      const [oldCaller, oldest] = this.parked.entries().next().value as [string, OpenIncident];
+      this.parked.delete(oldCaller);
+      this.closeParked(oldest, "too many interleaved reports");
+    }
+    this.parked.set(caller, o);
+  }
+
+  private closeParked(o: OpenIncident, reason: string): void {
+    o.endedBy = reason;
+    this.emitFinished(o);
+  }
+
+  private closeAllParked(reason: string): void {
+    for (const p of this.parked.values()) this.closeParked(p, reason);
+    this.parked.clear();
   }
 
   /** End of input: close what is open. */
@@ -140,6 +189,7 @@ export class IncidentMachine {
       if (!c.format.noStack && !c.hasFrames()) c.truncated = true;
       this.close("end of input");
     }
+    this.closeAllParked("end of input");
     this.flush();
     this.cut = null;
     if (this.duplicates > MAX_DUPLICATE_DIAGNOSTICS) {
@@ -210,7 +260,13 @@ export class IncidentMachine {
     // CONFIG_PRINTK_CALLER: another task's lines interleaved with this report
     // are not part of it (interrupt-context lines may be: NMI backtraces).
     const hc = o.header.caller;
-    if (!hdr && hc !== null && rec.caller !== null && rec.caller !== hc && hc.charCodeAt(0) === 84 && rec.caller.charCodeAt(0) === 84 && !o.crossCpu) {
+    const otherTask = hc !== null && rec.caller !== null && rec.caller !== hc && hc.charCodeAt(0) === 84 && rec.caller.charCodeAt(0) === 84 && !o.crossCpu;
+    if (!hdr && otherTask) return;
+    if (hdr && otherTask && !hdr.kind.panic && !hdr.kind.quiet) {
+      // Another task's report starts while this one is still printing: both stay open.
+      this.park(o);
+      this.cur = null;
+      this.feedIdle(rec);
       return;
     }
     if (hdr && hdr.kind.quiet) {

@@ -1,0 +1,46 @@
+/**
+ * Two tasks oopsing at once with CONFIG_PRINTK_CALLER: their lines interleave
+ * line by line, and each line is routed to its task's report. Built from two
+ * real corpus reports (a NULL-pointer Oops from `sh` and a refcount WARNING),
+ * tagged [  T98] and [ T112] as the kernel tags them, and merged.
+ */
+import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { analyzeText, type Incident } from "../../src/index.js";
+import { ROOT } from "../corpus.js";
+
+/** The lines from first to last incident line of a corpus log, caller id added after the timestamp. */
+function report(rel: string, caller: string): string[] {
+  const text = readFileSync(join(ROOT, rel), "utf8").replace(/\r/g, "");
+  const [inc] = analyzeText(text).incidents;
+  return text
+    .split("\n")
+    .slice(inc!.source.startLine - 1, inc!.source.endLine)
+    .map((l) => l.replace(/^(\[ {0,4}[0-9]{1,5}\.[0-9]{6}\])/, `$1[${caller}]`));
+}
+
+const essentials = (i: Incident) => ({ title: i.title, guilty: i.guilty, ip: i.ip?.function ?? null, frames: i.frames.map((f) => f.function), task: i.task.comm });
+
+describe("interleaved reports of two tasks (caller ids)", () => {
+  const a = report("corpora/x86_64/oops/lkdtm-ACCESS_NULL.log", "  T98");
+  const b = report("corpora/x86_64/warning/lkdtm-REFCOUNT_INC_OVERFLOW.log", " T112");
+  const alone = [...analyzeText(a.join("\n")).incidents, ...analyzeText(b.join("\n")).incidents].map(essentials);
+
+  it("each report keeps its own frames, title and task when they alternate line by line", () => {
+    const mixed: string[] = [];
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      if (i < a.length) mixed.push(a[i]!);
+      if (i < b.length) mixed.push(b[i]!);
+    }
+    const got = analyzeText(mixed.join("\n")).incidents.map(essentials);
+    expect(got.sort((x, y) => x.title.localeCompare(y.title))).toEqual([...alone].sort((x, y) => x.title.localeCompare(y.title)));
+  });
+
+  it("and when the second starts in the middle of the first's stack", () => {
+    const cut = a.findIndex((l) => l.includes("Call Trace:")) + 3;
+    const mixed = [...a.slice(0, cut), ...b.slice(0, 12), ...a.slice(cut), ...b.slice(12)];
+    const got = analyzeText(mixed.join("\n")).incidents.map(essentials);
+    expect(got.sort((x, y) => x.title.localeCompare(y.title))).toEqual([...alone].sort((x, y) => x.title.localeCompare(y.title)));
+  });
+});
