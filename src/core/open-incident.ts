@@ -100,6 +100,8 @@ export class OpenIncident {
   notes: string[] = [];
   endedBy = "";
   truncated = false;
+  /** Another report began before this one's stack (no caller ids to tell them apart). */
+  interleaved = false;
   sawEndTrace = false;
   /** Timestamp of the last line added. */
   lastTime: number | null = null;
@@ -673,7 +675,7 @@ export class OpenIncident {
       }
     }
 
-    let corruptedReason: string | null = f.corrupted ?? corruptedBy;
+    let corruptedReason: string | null = f.corrupted ?? corruptedBy ?? (this.interleaved ? "interleaved-report" : null);
     const needsGuilty = f.title.includes("{guilty}");
     if (!corruptedReason && needsGuilty && guilty === null) corruptedReason = frames.length === 0 && !this.ip ? "no-stack-trace" : "no-guilty-frame";
     if (!corruptedReason && !f.noStack && frames.length === 0) corruptedReason = this.truncated ? "truncated" : "no-stack-trace";

@@ -44,3 +44,24 @@ describe("interleaved reports of two tasks (caller ids)", () => {
     expect(got.sort((x, y) => x.title.localeCompare(y.title))).toEqual([...alone].sort((x, y) => x.title.localeCompare(y.title)));
   });
 });
+
+describe("interleaved reports without caller ids", () => {
+  it("a report whose stack has not come when another begins is marked corrupted, and so is the other", () => {
+    const a = report("corpora/x86_64/oops/lkdtm-ACCESS_NULL.log", "").map((l) => l.replace("[]", ""));
+    const b = report("corpora/x86_64/warning/lkdtm-REFCOUNT_INC_OVERFLOW.log", "").map((l) => l.replace("[]", ""));
+    // The WARNING starts two lines into the Oops, before any of its frames.
+    const mixed = [...a.slice(0, 2), ...b, ...a.slice(2)];
+    const got = analyzeText(mixed.join("\n")).incidents;
+    const first = got.find((i) => i.class === "oops")!;
+    const second = got.find((i) => i.class === "warning")!;
+    expect(first).toMatchObject({ corrupted: true, corruptedReason: "interleaved-report" });
+    expect(second).toMatchObject({ corrupted: true, corruptedReason: "interleaved-report" });
+  });
+
+  it("reports one after the other are not", () => {
+    const a = report("corpora/x86_64/oops/lkdtm-ACCESS_NULL.log", "").map((l) => l.replace("[]", ""));
+    const b = report("corpora/x86_64/warning/lkdtm-REFCOUNT_INC_OVERFLOW.log", "").map((l) => l.replace("[]", ""));
+    const got = analyzeText([...a, ...b].join("\n")).incidents;
+    expect(got.map((i) => i.corrupted)).toEqual([false, false]);
+  });
+});
