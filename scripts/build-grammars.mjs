@@ -27,6 +27,7 @@ export function loadGrammarSources() {
     anatomy: read(join(g, "anatomy.yaml")).anatomy,
     skip: read(join(g, "skip.yaml")).skip,
     prefilter: read(join(g, "prefilter.yaml")).prefilter,
+    optInPrefilter: read(join(g, "prefilter.yaml")).optIn ?? [],
     hints: read(join(g, "hints.yaml")).hints,
     kinds,
   };

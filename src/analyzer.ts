@@ -22,6 +22,8 @@ export interface AnalyzerOptions {
   inputFormat?: InputFormat | "auto";
   /** syslog / journal inputs: keep only this host's lines. */
   host?: string;
+  /** Also report opt-in kinds: user-space faults (`segfault at`, `traps:`, arm64 `unhandled exception`), class `other`. */
+  includeOptIn?: boolean;
 }
 
 export interface Analyzer {
@@ -54,6 +56,7 @@ export function createAnalyzer(
     diagnose: onDiagnostic,
     maxLineLength: maxLine,
     ...(opts.maxIncidentLines !== undefined ? { maxIncidentLines: opts.maxIncidentLines } : {}),
+    ...(opts.includeOptIn ? { includeOptIn: true } : {}),
   });
 
   const wanted = opts.inputFormat ?? "auto";

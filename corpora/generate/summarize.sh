@@ -4,7 +4,7 @@
 source "$(dirname "$0")/common.sh"
 README="$CORPORA_DIR/README.md"
 TMP="$WORK/summary"; rm -rf "$TMP"; mkdir -p "$TMP"
-CRASH_RE='Kernel panic - not syncing|BUG: |kernel BUG at|WARNING: CPU|Oops|Unable to handle kernel|Unhandled fault|general protection fault|invoked oom-killer|INFO: task .* blocked|soft lockup|rcu: INFO: .*detected stalls|list_(add|del) corruption|usercopy: |refcount_t: |detected buffer overflow|Uhhuh\. NMI|stack-protector|kernel tried to execute|unable to handle page fault|Attempted to kill init|VFS: Unable to mount|lkdtm: (FAIL|XFAIL)|Memory correctly poisoned|lkdtm: Good|Warning message trigger|stack guard page|Kernel stack is corrupted|BUG [^ :]+ [(](Not t|T)ainted'
+CRASH_RE='Kernel panic - not syncing|segfault at|traps: |unhandled exception: |BUG: |kernel BUG at|WARNING: CPU|Oops|Unable to handle kernel|Unhandled fault|general protection fault|invoked oom-killer|INFO: task .* blocked|soft lockup|rcu: INFO: .*detected stalls|list_(add|del) corruption|usercopy: |refcount_t: |detected buffer overflow|Uhhuh\. NMI|stack-protector|kernel tried to execute|unable to handle page fault|Attempted to kill init|VFS: Unable to mount|lkdtm: (FAIL|XFAIL)|Memory correctly poisoned|lkdtm: Good|Warning message trigger|stack guard page|Kernel stack is corrupted|BUG [^ :]+ [(](Not t|T)ainted'
 
 mdesc() { sed -e 's/\r//g' -e 's/\x1b[^a-zA-Z]*[a-zA-Z]//g' -e 's/|/\\|/g' | cut -c1-170; }
 jget() { sed -n "s/^  \"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$1" | head -1; }

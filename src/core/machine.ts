@@ -22,6 +22,8 @@ export interface MachineOptions {
   diagnose: (d: Diagnostic) => void;
   /** Lines of raw text kept per incident (default 5000). */
   maxIncidentLines?: number;
+  /** Also recognise opt-in kinds (user-space faults); otherwise their lines are ordinary lines. */
+  includeOptIn?: boolean;
 }
 
 /** Lines a panic may print after its message before the machine gives up waiting for the end marker. */
@@ -69,7 +71,9 @@ export class IncidentMachine {
     this.emit = opts.emit;
     this.diagnose = opts.diagnose;
     this.maxLines = opts.maxIncidentLines ?? 5000;
+    this.includeOptIn = opts.includeOptIn === true;
   }
+  private readonly includeOptIn: boolean;
 
   /** True while every line matters (an incident or a "cut here" is open); otherwise only prefilter hits do. */
   wantsEveryLine(): boolean {
@@ -276,7 +280,8 @@ export class IncidentMachine {
       return;
     }
     if (hdr) {
-      if (hdr.kind.panic) {
+      // A panic after a user-space fault (init killed) is the kernel's own incident.
+      if (hdr.kind.panic && !o.kind.optIn) {
         o.add(rec);
         o.attachPanic(rec);
         return;
@@ -354,7 +359,8 @@ export class IncidentMachine {
   }
 
   matchHeader(t: string): HeaderMatch | null {
-    return matchHeader(this.g, t);
+    const h = matchHeader(this.g, t);
+    return h && h.kind.optIn && !this.includeOptIn ? null : h;
   }
 
   private close(reason: string): void {
@@ -364,7 +370,7 @@ export class IncidentMachine {
     this.cur = null;
     o.endedBy = reason;
     this.flush();
-    if (reason === "unrelated line" && !o.panicMessage) {
+    if (reason === "unrelated line" && !o.panicMessage && !o.kind.optIn) {
       this.held = o;
       return;
     }

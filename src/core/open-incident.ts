@@ -775,9 +775,11 @@ export class OpenIncident {
     if (code === null && this.die?.code && /^[0-9a-f]{4}$/.test(this.die.code) && /page-fault|null-pointer|exec-protected/.test(this.format.kind) && this.memAbort.length === 0) {
       code = parseInt(this.die.code, 16);
     }
+    // A user-space segfault line carries the page-fault error code itself (hex).
+    if (code === null && caps["pferror"] !== undefined && /^[0-9a-f]{1,4}$/.test(caps["pferror"])) code = parseInt(caps["pferror"], 16);
     if (code !== null) errorCode = "0x" + code.toString(16).padStart(4, "0");
     let esr: NonNullable<Incident["fault"]>["esr"];
-    const esrLine = this.memAbort.find((l) => /^\s*ESR = /.test(l));
+    const esrLine = this.memAbort.find((l) => /^\s*ESR = /.test(l)) ?? (caps["esr"] !== undefined ? `ESR = ${caps["esr"]}` : undefined);
     if (esrLine) {
       const v = /ESR = (0x[0-9a-fA-F]{1,16})/.exec(esrLine)?.[1];
       if (v) {

@@ -24,6 +24,8 @@ export interface ScannerOptions {
   maxLineLength?: number;
   /** Turns one raw line into a record, or several (a multi-line journald entry), or null (not a kernel message, skipped); plain dmesg by default. */
   normalize?: LineNormalizer;
+  /** Also report opt-in kinds (user-space faults). */
+  includeOptIn?: boolean;
 }
 
 /** Diagnostics of one kind reported per source at most. */
@@ -62,7 +64,8 @@ export class Scanner {
   constructor(opts: ScannerOptions) {
     this.machine = new IncidentMachine(opts);
     // Private copies: lastIndex is state and the grammar is shared.
-    this.anchors = opts.grammar.anchors.map((r) => new RegExp(r.source, "g"));
+    const anchors = opts.includeOptIn && opts.grammar.optInAnchor ? [...opts.grammar.anchors, opts.grammar.optInAnchor] : opts.grammar.anchors;
+    this.anchors = anchors.map((r) => new RegExp(r.source, "g"));
     this.next = this.anchors.map(() => -1);
     this.normalize = opts.normalize ?? normalizeLine;
     this.diagnose = opts.diagnose;

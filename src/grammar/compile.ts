@@ -31,6 +31,7 @@ export interface GrammarKindSource {
   precursor?: boolean;
   leadIn?: boolean;
   quiet?: boolean;
+  optIn?: boolean;
   die?: boolean;
   joins?: string[];
   body?: "stack" | "until-end";
@@ -47,6 +48,8 @@ export interface GrammarSource {
   anatomy: Record<string, string | string[]>;
   skip: string[];
   prefilter: string[][];
+  /** Searched for only when opt-in kinds are wanted. */
+  optInPrefilter?: string[];
   hints: GrammarHintSource[];
   kinds: GrammarKindSource[];
 }
@@ -107,6 +110,8 @@ export interface CompiledKind {
   precursor: boolean;
   leadIn: boolean;
   quiet: boolean;
+  /** Reported only when asked for (user-space faults). */
+  optIn: boolean;
   die: boolean;
   joins: Set<string>;
   untilEnd: boolean;
@@ -167,6 +172,8 @@ export interface CompiledGrammar {
   /** The fast search over whole blocks: each a global alternation of a few rare literals. */
   anchors: RegExp[];
   /** The literals of `anchors`, for tools (the benchmark greps for them). */
+  /** The opt-in kinds' own prefilter group (null when there are none). */
+  optInAnchor: RegExp | null;
   prefilterLiterals: string[];
   /** Every compiled pattern with where it came from (for the ReDoS test). */
   patterns: { where: string; re: RegExp }[];
@@ -262,6 +269,7 @@ export function compileGrammar(src: GrammarSource): CompiledGrammar {
       precursor: k.precursor === true,
       leadIn: k.leadIn === true || k.precursor === true,
       quiet: k.quiet === true,
+      optIn: k.optIn === true,
       die: k.die === true,
       joins: new Set(k.joins ?? []),
       untilEnd: k.body === "until-end",
@@ -335,7 +343,10 @@ export function compileGrammar(src: GrammarSource): CompiledGrammar {
     guiltyModuleTaint: h.guiltyModuleTaint ? new Set(h.guiltyModuleTaint) : null,
   }));
 
-  return { kinds, byId, anatomy, skip: src.skip, literals, prefilter, anchors, prefilterLiterals: src.prefilter.flat(), patterns, hints };
+  const optIn = src.optInPrefilter ?? [];
+  const optInAnchor = optIn.length ? new RegExp(optIn.map(escapeLiteral).join("|"), "g") : null;
+  if (optInAnchor) patterns.push({ where: "optInPrefilter", re: optInAnchor });
+  return { kinds, byId, anatomy, skip: src.skip, literals, prefilter, anchors, optInAnchor, prefilterLiterals: src.prefilter.flat(), patterns, hints };
 }
 
 export interface HeaderMatch {

@@ -99,8 +99,12 @@ describe("prefilter", () => {
     });
   for (const k of g.kinds) {
     for (const f of k.formats) {
-      it(`${k.id}[${f.index}] example is found by the prefilter${k.leadIn ? " (or is a lead-in)" : ""}`, () => {
-        expect(hits(f.example) || k.leadIn).toBe(true);
+      it(`${k.id}[${f.index}] example is found by the prefilter${k.leadIn ? " (or is a lead-in)" : ""}${k.optIn ? " (its opt-in group)" : ""}`, () => {
+        if (k.optIn) {
+          // Opt-in kinds must cost nothing when not asked for: only their own group finds them.
+          g.optInAnchor!.lastIndex = 0;
+          expect(g.optInAnchor!.test(f.example)).toBe(true);
+        } else expect(hits(f.example) || k.leadIn).toBe(true);
       });
     }
   }

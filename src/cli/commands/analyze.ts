@@ -29,6 +29,8 @@ export interface AnalyzeArgs {
   boot?: number;
   /** Symbolization and Code: decoding (default: code on, automatic symbols). */
   enrich?: EnrichArgs;
+  /** Also report user-space faults (segfault at, traps:, arm64 unhandled exception). */
+  userFaults?: boolean;
 }
 
 const NO_ENRICH: EnrichArgs = { symbols: [], forceSymbols: false, autoSymbols: false, code: true };
@@ -79,7 +81,7 @@ export async function runAnalyze(args: AnalyzeArgs): Promise<number> {
       printDiagnostic(d, args.quiet);
     };
     try {
-      for await (const inc of analyze(src.stream, { sourceName: src.name, maxLineLength: args.maxLineLength, onDiagnostic, inputFormat: args.inputFormat, ...(args.host !== undefined ? { host: args.host } : {}) })) {
+      for await (const inc of analyze(src.stream, { sourceName: src.name, maxLineLength: args.maxLineLength, onDiagnostic, inputFormat: args.inputFormat, ...(args.host !== undefined ? { host: args.host } : {}), ...(args.userFaults ? { includeOptIn: true } : {}) })) {
         summary.incidents++;
         if (failOn.has(inc.class)) found = true;
         if (args.format === "ndjson") {
@@ -126,7 +128,7 @@ async function runCurrentBoot(args: AnalyzeArgs): Promise<number> {
     diagnostics.push(d);
     printDiagnostic(d, args.quiet);
   };
-  const r = analyzeText(text, { sourceName: "/dev/kmsg", inputFormat: "kmsg", maxLineLength: args.maxLineLength });
+  const r = analyzeText(text, { sourceName: "/dev/kmsg", inputFormat: "kmsg", maxLineLength: args.maxLineLength, ...(args.userFaults ? { includeOptIn: true } : {}) });
   r.diagnostics.forEach(onDiagnostic);
   const enricher = await enricherFor(args, diagnostics);
   await enricher.run(r.incidents);
@@ -151,7 +153,7 @@ async function runBoot(args: AnalyzeArgs, which: number): Promise<number> {
   const name = `journal:boot ${which}`;
   const incidents: Incident[] = [];
   const enricher = await enricherFor(args, diagnostics);
-  for await (const inc of analyze(boot.lines, { sourceName: name, onDiagnostic, maxLineLength: args.maxLineLength, inputFormat: boot.inputFormat })) {
+  for await (const inc of analyze(boot.lines, { sourceName: name, onDiagnostic, maxLineLength: args.maxLineLength, inputFormat: boot.inputFormat, ...(args.userFaults ? { includeOptIn: true } : {}) })) {
     // One boot's log (journalctl -b N): every incident is of that boot.
     if (boot.bootId && !inc.time.bootId) inc.time.bootId = boot.bootId;
     if (args.format === "ndjson") {
@@ -190,6 +192,7 @@ export const analyzeCommand: CommandModule = {
       .option("max-line-length", { type: "number", default: 65536, describe: "longest line analysed, in characters" })
       .option("input-format", { choices: ["auto", ...INPUT_FORMATS] as const, default: "auto", describe: "input format (default: detected from the first lines)" })
       .option("host", { type: "string", describe: "syslog/journal input: only this host's lines" })
+      .option("user-faults", { type: "boolean", default: false, describe: "also report user-space faults (segfault at, traps:, arm64 unhandled exception) as class other" })
       .option("boot", { type: "number", describe: "read this boot's kernel log from journald (0 current, -1 previous, ...)" })
       .example("dmesg | $0", "explain what the running kernel logged")
       .example("$0 /var/crash/*/dmesg.*", "explain the logs kdump saved")
@@ -209,6 +212,7 @@ export const analyzeCommand: CommandModule = {
         ...(a["boot"] !== undefined ? { boot: a["boot"] as number } : {}),
         ...(a["host"] !== undefined ? { host: a["host"] as string } : {}),
         enrich: enrichArgs(a),
+        userFaults: a["user-faults"] === true,
       }),
     );
   },
