@@ -211,6 +211,8 @@ export interface Incident {
   stacks: Stack[];
   modules: string[];
   kaslrOffset: string | null;
+  /** The architecture, from the log (register dump shape, else the kernel release's flavour), not the host. */
+  arch: string | null;
   /**
    * Addresses the kernel printed without a name: `RIP: 0010:0xffff...`, and a
    * whole trace of bare addresses (a kernel without kallsyms). Symbolization

@@ -76,6 +76,8 @@ export class OpenIncident {
   task: Incident["task"] = { pid: null, comm: null, cpu: null };
   release: string | null = null;
   version: string | null = null;
+  /** The architecture, from the register dump's shape. */
+  arch: string | null = null;
   /** Bare addresses of the primary trace, when the kernel could name none of them. */
   rawFrames: Array<{ address: string; reliable: boolean }> = [];
   /** The vmlinux build id, when the CPU: line carries one. */
@@ -347,6 +349,7 @@ export class OpenIncident {
       this.lr = this.symbolFrame(m.groups?.["rest"] ?? "");
       return;
     }
+    if (this.arch === null) this.arch = archOfLine(t);
     if (this.ip === null && this.ipAddress === null && (m = a.ip.exec(t))) {
       const rest = m.groups?.["rest"] ?? "";
       const fr = this.symbolFrame(rest);
@@ -734,6 +737,7 @@ export class OpenIncident {
       stacks: this.stacks,
       modules: this.modules,
       kaslrOffset: this.kaslrOffset,
+      arch: this.arch ?? archOfRelease(this.release ?? boot.release),
       ...(this.ipAddress !== null || (this.rawFrames.length > 0 && frames.length === 0)
         ? { unnamed: { ip: this.ipAddress === null ? null : normalizeRawAddress(this.ipAddress), frames: frames.length === 0 ? this.rawFrames : [] } }
         : {}),
@@ -916,6 +920,49 @@ export function sanitizeTitle(t: string): string {
 }
 
 /** Stable across runs, machines, KASLR, offsets and compiler suffixes. */
+/**
+ * The architecture a register-dump line belongs to (Linux arch names, 64-bit
+ * variants where the line tells): x86 `RIP:`/`EIP:`, arm64 `pc : func` or
+ * `pstate:`, arm `pc : [<c0...>]`/`PC is at`, riscv `epc :`, powerpc `NIP`,
+ * s390 `Krnl PSW`. Null for every other line.
+ */
+function archOfLine(t: string): string | null {
+  const c = t.charCodeAt(0);
+  if (c === 82 /* R */) return t.startsWith("RIP: ") ? "x86_64" : null;
+  if (c === 69 /* E */) return t.startsWith("EIP: ") ? "i386" : null;
+  if (c === 112 /* p */) {
+    if (t.startsWith("pc : [<") || t.startsWith("pc : [")) return "arm";
+    if (t.startsWith("pc : ") || t.startsWith("pstate: ")) return "arm64";
+    return null;
+  }
+  if (c === 80 /* P */) return t.startsWith("PC is at ") ? "arm" : null;
+  if (c === 101 /* e */) {
+    if (!t.startsWith("epc : ")) return null;
+    return /^epc : [0-9a-f]{9,16}/.test(t) ? "riscv64" : "riscv";
+  }
+  if (c === 78 /* N */) {
+    const m = /^NIP:? {0,2}\[?([0-9a-f]{8,16})/.exec(t);
+    return m ? (m[1]!.length > 8 ? "powerpc64" : "powerpc") : null;
+  }
+  if (c === 75 /* K */) return t.startsWith("Krnl PSW : ") ? "s390x" : null;
+  return null;
+}
+
+/** Debian's (and most distributions') kernel flavour names the architecture: 6.1.0-56-amd64. */
+function archOfRelease(release: string | null): string | null {
+  if (!release) return null;
+  const m = /[-.+_](amd64|x86_64|arm64|aarch64|armmp(?:-lpae)?|armv7l?|riscv64|powerpc64le|ppc64le|ppc64|s390x|686(?:-pae)?|i686)(?:$|[-.+_])/.exec(release);
+  if (!m) return null;
+  const f = m[1]!;
+  if (f === "amd64" || f === "x86_64") return "x86_64";
+  if (f === "arm64" || f === "aarch64") return "arm64";
+  if (f.startsWith("armmp") || f.startsWith("armv7")) return "arm";
+  if (f === "riscv64") return "riscv64";
+  if (f.startsWith("powerpc64") || f.startsWith("ppc64")) return "powerpc64";
+  if (f === "s390x") return "s390x";
+  return "i386";
+}
+
 /** User-mode code selectors (x86_64 and i386 user CS). */
 const USER_CS = new Set(["0033", "0023", "002b", "0073", "007b"]);
 
