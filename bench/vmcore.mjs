@@ -4,6 +4,7 @@
  * dumps of the corpus's kdump run (corpora/generate/.cache/kdump/, ~32-40 MB;
  * make them with `bash corpora/generate/run.sh kdump`) and the QEMU dumps
  * (corpora/generate/.cache/qemu-dump/, `bash corpora/generate/vmcore-qemu.sh`;
+ * corpora/generate/.cache/qemu-dump-arm64/, `bash corpora/generate/vmcore-qemu-arm64.sh`;
  * makedumpfile cannot read those), or on dumps given as arguments. Needs
  * `npm run build`.
  *
@@ -36,6 +37,7 @@ if (dumps.length === 0) {
   const walk = (d) => (fs.existsSync(d) ? fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)])) : []);
   dumps.push(...walk(path.join(ROOT, "corpora/generate/.cache/kdump")).filter((f) => /\/(?:dump\.\d+|vmcore)$/.test(f)));
   dumps.push(...walk(path.join(ROOT, "corpora/generate/.cache/qemu-dump")).filter((f) => /\/vmcore[-a-z]*\.(?:elf|kdump-flat)$/.test(f)));
+  dumps.push(...walk(path.join(ROOT, "corpora/generate/.cache/qemu-dump-arm64")).filter((f) => /\/vmcore\.(?:elf|kdump-flat)$/.test(f)));
 }
 if (dumps.length === 0) {
   console.error("no dumps: run `bash corpora/generate/run.sh kdump` or give dump files");

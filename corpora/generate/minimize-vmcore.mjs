@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { execFileSync } from "node:child_process";
 import { gzipSync } from "node:zlib";
 import { FileRandomAccess } from "../../dist/sources/vmcore.js";
-import { BytesSource, FlattenedSource, KdumpCompressed, RecordingSource, X86_64Memory, formatMakedumpfile, parseVmcoreinfo, readVmcoreLog } from "../../dist/vmcore/index.js";
+import { BytesSource, FlattenedSource, KdumpCompressed, RecordingSource, formatMakedumpfile, kernelMemory, parseVmcoreinfo, readVmcoreLog } from "../../dist/vmcore/index.js";
 import { readLog } from "../../dist/vmcore/printk.js";
 import { flatten, minimizeElf, minimizeKdump } from "../../dist/vmcore/minimize.js";
 
@@ -40,6 +40,10 @@ if (isElf) {
   const rec = new RecordingSource(file);
   const log = await readVmcoreLog(rec);
   full = log.records.map(formatMakedumpfile).join("");
+  // Also keep the page-table pages that map the ring (read through the same recording source),
+  // so tests can check the page-table walk against the other translations on real tables.
+  const ignore = () => {};
+  for (const v of log.memory.translatedPages()) await log.memory.walkVirt(v, ignore);
   small = await minimizeElf(file, log.dump, rec.ranges);
   pagesKept = new Set(rec.ranges.flatMap(([a, b]) => { const p = []; for (let x = Math.floor(a / 4096); x * 4096 < b; x++) p.push(x); return p; })).size;
   format = log.dump.description;
@@ -48,7 +52,7 @@ if (isElf) {
   const src = isFlat ? await FlattenedSource.open(file) : file;
   const dump = await KdumpCompressed.open(src);
   const info = parseVmcoreinfo(dump.vmcoreinfo ?? "");
-  const mem = new X86_64Memory(dump, info);
+  const mem = kernelMemory(dump, info);
   const ring = await readLog(mem, info);
   full = ring.records.map(formatMakedumpfile).join("");
   // Also keep the page-table pages that translate the ring's kernel-text pages,

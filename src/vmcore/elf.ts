@@ -11,6 +11,8 @@ import type { MissingSink, PhysicalDump } from "./dump.js";
 const PT_LOAD = 1;
 const PT_NOTE = 4;
 const PN_XNUM = 0xffff;
+/** Kernel virtual addresses (x86_64, arm64) have the top bit set. */
+const KERNEL_HALF = 1n << 63n;
 /** Refuse more program headers than this (a 16 TiB machine in 4 KiB segments would not get near). */
 const MAX_PHDRS = 1 << 22;
 
@@ -85,7 +87,7 @@ export class Elf64Dump implements PhysicalDump {
     const src = this.src;
     const eh = await readExact(src, 0, 64, "ELF header");
     if (!isElf64(eh)) throw new VmcoreError("not-a-vmcore", "not an ELF64 file");
-    if (eh[5] !== 1) throw new VmcoreError("unsupported", "big-endian ELF vmcores are not supported (x86_64 first)");
+    if (eh[5] !== 1) throw new VmcoreError("unsupported", "big-endian ELF vmcores are not supported (x86_64 and arm64 only)");
     const dv = view(eh);
     const type = dv.getUint16(16, true);
     if (type !== 4) throw new VmcoreError("not-a-vmcore", `ELF type ${type} is not ET_CORE`);
@@ -119,12 +121,13 @@ export class Elf64Dump implements PhysicalDump {
       if (pType === PT_NOTE) noteSegs.push({ offset, size: filesz });
       else if (pType === PT_LOAD) {
         this.loads.push({ offset, vaddr, paddr, filesz, memsz });
-        if (vaddr !== 0n) anyVaddr = true;
+        if (vaddr >= KERNEL_HALF) anyVaddr = true;
       }
     }
     this.rawLoads = this.loads;
     this.noteSegments = noteSegs;
-    this.vloads = this.loads.filter((l) => l.vaddr >= 0xffff800000000000n).sort((a, b) => (a.vaddr < b.vaddr ? -1 : a.vaddr > b.vaddr ? 1 : 0));
+    // Kernel-half addresses only: QEMU's arm64 dumps (which cannot page) carry p_vaddr = p_paddr.
+    this.vloads = this.loads.filter((l) => l.vaddr >= KERNEL_HALF).sort((a, b) => (a.vaddr < b.vaddr ? -1 : a.vaddr > b.vaddr ? 1 : 0));
     this.loads = physicalRanges(this.loads);
     let truncatedLoads = 0;
     for (const l of this.loads) if (l.offset + l.filesz > src.size) truncatedLoads++;

@@ -1,6 +1,6 @@
 /**
  * vmcore → kernel log, without debug symbols. Detects the format by magic
- * bytes, reads VMCOREINFO, translates addresses (x86_64) and decodes the
+ * bytes, reads VMCOREINFO, translates addresses (x86_64, arm64) and decodes the
  * printk ring. Pure: all I/O goes through a RandomAccess.
  */
 import type { PhysicalDump } from "./dump.js";
@@ -11,6 +11,8 @@ import { isKdumpSignature, KdumpCompressed } from "./kdump.js";
 import { readLog, type LogRecord, type RingOptions } from "./printk.js";
 import { parseVmcoreinfo, type VmcoreInfo } from "./vmcoreinfo.js";
 import { X86_64Memory } from "./x86_64.js";
+import { Arm64Memory, EM_AARCH64, looksArm64 } from "./arm64.js";
+import type { KernelArch, KernelMemory } from "./memory.js";
 
 export * from "./io.js";
 export type { DumpFormat, PhysicalDump } from "./dump.js";
@@ -20,7 +22,9 @@ export { KdumpCompressed } from "./kdump.js";
 export type { LogRecord, RingReadResult } from "./printk.js";
 export { formatJson, formatMakedumpfile, callerString, timestamp } from "./format.js";
 export { parseVmcoreinfo, type VmcoreInfo } from "./vmcoreinfo.js";
-export { X86_64Memory, fmtSigned } from "./x86_64.js";
+export { X86_64Memory } from "./x86_64.js";
+export { Arm64Memory } from "./arm64.js";
+export { fmtSigned, type KernelArch, type KernelMemory, type Translations } from "./memory.js";
 
 export type VmcoreKind = "kdump-compressed" | "kdump-flattened" | "elf64";
 
@@ -70,11 +74,37 @@ export interface VmcoreLog {
   dump: PhysicalDump;
   flat?: FlattenedSource;
   info: VmcoreInfo;
-  memory: X86_64Memory;
+  memory: KernelMemory;
   kind: "lockless" | "legacy";
   records: LogRecord[];
   ringBytes: number;
   diagnostics: VmcoreDiagnostic[];
+}
+
+const EM_X86_64 = 62;
+
+/**
+ * The dump's architecture: the ELF e_machine, else the kdump header's
+ * utsname machine (QEMU writes "Unknown" there for arm64), else what
+ * VMCOREINFO carries (arm64 exports kimage_voffset, TCR_EL1_T1SZ...).
+ * Throws VmcoreError("unsupported") for the others.
+ */
+export function detectArch(dump: PhysicalDump, info: VmcoreInfo): KernelArch {
+  if (dump instanceof Elf64Dump) {
+    if (dump.machine === EM_X86_64) return "x86_64";
+    if (dump.machine === EM_AARCH64) return "arm64";
+    throw new VmcoreError("unsupported", `ELF machine ${dump.machine} is not supported yet (x86_64 and arm64 only)`);
+  }
+  const m = dump.utsname?.machine;
+  if (m === "x86_64") return "x86_64";
+  if (m === "aarch64" || m === "arm64") return "arm64";
+  if (m !== undefined && m !== "" && m !== "Unknown") throw new VmcoreError("unsupported", `architecture ${m} is not supported yet (x86_64 and arm64 only)`);
+  return looksArm64(info) ? "arm64" : "x86_64";
+}
+
+/** Address translation for the dump's architecture. */
+export function kernelMemory(dump: PhysicalDump, info: VmcoreInfo): KernelMemory {
+  return detectArch(dump, info) === "arm64" ? new Arm64Memory(dump, info) : new X86_64Memory(dump, info);
 }
 
 export function vmcoreInfoOf(dump: PhysicalDump): VmcoreInfo {
@@ -86,10 +116,7 @@ export function vmcoreInfoOf(dump: PhysicalDump): VmcoreInfo {
 export async function readVmcoreLog(src: RandomAccess, opts: RingOptions = {}): Promise<VmcoreLog> {
   const { dump, flat } = await openDump(src);
   const info = vmcoreInfoOf(dump);
-  const arch = dump.utsname?.machine;
-  if (arch !== undefined && arch !== "" && arch !== "x86_64") throw new VmcoreError("unsupported", `architecture ${arch} is not supported yet (x86_64 only)`);
-  if (dump instanceof Elf64Dump && dump.machine !== 62) throw new VmcoreError("unsupported", `ELF machine ${dump.machine} is not supported yet (x86_64 only)`);
-  const memory = new X86_64Memory(dump, info);
+  const memory = kernelMemory(dump, info);
   const ring = await readLog(memory, info, opts);
   const out: VmcoreLog = {
     dump,
@@ -128,7 +155,7 @@ export async function inspectVmcore(src: RandomAccess, opts: RingOptions = {}): 
     const info = vmcoreInfoOf(dump);
     out.info = info;
     out.diagnostics.push(...info.diagnostics);
-    const memory = new X86_64Memory(dump, info);
+    const memory = kernelMemory(dump, info);
     const ring = await readLog(memory, info, opts);
     out.log = { dump, info, memory, kind: ring.kind, records: ring.records, ringBytes: ring.ringBytes, diagnostics: [...dump.diagnostics, ...info.diagnostics, ...memory.diagnostics, ...ring.diagnostics] };
     if (flat) out.log.flat = flat;

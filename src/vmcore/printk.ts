@@ -19,7 +19,7 @@
 import type { MissingSink } from "./dump.js";
 import { VmcoreError, type VmcoreDiagnostic } from "./io.js";
 import type { VmcoreInfo } from "./vmcoreinfo.js";
-import type { VirtualMemory } from "./x86_64.js";
+import type { VirtualMemory } from "./memory.js";
 
 export interface LogRecord {
   /** printk sequence number (lockless ring) or the record's position (legacy). */

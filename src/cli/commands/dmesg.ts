@@ -65,7 +65,7 @@ export function statsLine(file: string, res: { log: VmcoreLog; stats: ReadStats;
     `kpanic: stats: ${file}: ${log.dump.description}\n` +
     `kpanic: stats: read ${stats.bytesRead} of ${size} bytes (${pct} %) in ${stats.reads} positioned reads` +
     (log.flat ? ` (flattened index: ${log.flat.records} records, ${log.flat.indexStats.bytesRead} bytes of record headers)` : "") +
-    `\nkpanic: stats: printk ring ${log.ringBytes} bytes (${log.kind}), ${log.records.length} records; pages translated: ${t.text} kernel-text, ${t.load} PT_LOAD, ${t.pagetable} page-table walk, ${t.failed} failed\n` +
+    `\nkpanic: stats: printk ring ${log.ringBytes} bytes (${log.kind}), ${log.records.length} records; pages translated: ${t.text} kernel-text, ${t.linear > 0 ? `${t.linear} linear-map, ` : ""}${t.load} PT_LOAD, ${t.pagetable} page-table walk, ${t.failed} failed\n` +
     `kpanic: stats: ${ms.toFixed(1)} ms\n`
   );
 }

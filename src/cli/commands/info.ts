@@ -5,7 +5,7 @@
  */
 import type { Argv, CommandModule } from "yargs";
 import { inspectVmcoreFile } from "../../sources/vmcore.js";
-import { fmtSigned, summarizeLog, type VmcoreInspection, type VmcoreLog } from "../../vmcore/index.js";
+import { Arm64Memory, detectArch, fmtSigned, summarizeLog, type KernelArch, type VmcoreInspection, type VmcoreLog } from "../../vmcore/index.js";
 import { EXIT_OK, EXIT_USAGE, Output, setExitCode } from "../common.js";
 import { printVmcoreDiagnostic, statsLine, vmcoreFailure } from "./dmesg.js";
 
@@ -24,12 +24,18 @@ export interface VmcoreInfoReport {
   dumpLevel?: number;
   release?: string;
   version?: string;
+  /** uname -m: from the kdump header, else from the architecture ("aarch64" for arm64). */
   machine?: string;
+  /** The kernel's architecture name, as kpanic translates for it: "x86_64" or "arm64". */
+  arch?: KernelArch;
   pageSize?: number;
   crashTime?: string;
   kernelOffset?: string;
   physBase?: string;
   physBaseSource?: string;
+  /** arm64: NUMBER(kimage_voffset) (kernel image va - pa) and NUMBER(VA_BITS). */
+  kimageVoffset?: string;
+  vaBits?: number;
   buildId?: string;
   log?: { kind: string; records: number; ringBytes: number };
   /** Why the log could not be read. */
@@ -55,7 +61,19 @@ export function infoReport(file: string, x: VmcoreInspection | VmcoreLog): Vmcor
   const release = info?.osrelease ?? dump.utsname?.release;
   if (release) r.release = release;
   if (dump.utsname?.version) r.version = dump.utsname.version;
-  if (dump.utsname?.machine) r.machine = dump.utsname.machine;
+  let arch: KernelArch | undefined = log?.memory.arch;
+  if (arch === undefined && info) {
+    try {
+      arch = detectArch(dump, info);
+    } catch {
+      arch = undefined;
+    }
+  }
+  if (arch !== undefined) r.arch = arch;
+  const uname = dump.utsname?.machine;
+  // QEMU writes "Unknown" in the kdump header of arm64 guests.
+  if (uname && uname !== "Unknown") r.machine = uname;
+  else if (arch !== undefined) r.machine = arch === "arm64" ? "aarch64" : arch;
   if (info?.pageSize !== undefined) r.pageSize = info.pageSize;
   if (info?.crashTime !== undefined) r.crashTime = new Date(info.crashTime * 1000).toISOString();
   if (info?.kernelOffset !== undefined) r.kernelOffset = `0x${info.kernelOffset.toString(16)}`;
@@ -63,6 +81,10 @@ export function infoReport(file: string, x: VmcoreInspection | VmcoreLog): Vmcor
   if (log) {
     r.physBase = fmtSigned(log.memory.physBase);
     r.physBaseSource = log.memory.physBaseSource;
+    if (log.memory instanceof Arm64Memory) {
+      if (log.memory.kimageVoffset !== undefined) r.kimageVoffset = `0x${log.memory.kimageVoffset.toString(16)}`;
+      r.vaBits = log.memory.vaBits;
+    }
     r.log = { kind: log.kind, records: log.records.length, ringBytes: log.ringBytes };
     const s = summarizeLog(log.records);
     if (s.panic !== undefined) r.panic = s.panic;
@@ -79,21 +101,22 @@ export function renderInfoText(r: VmcoreInfoReport): string {
     ["complete", r.complete ? "yes" : "no (incomplete or truncated: see the diagnostics)"],
     ["release", r.release],
     ["version", r.version],
-    ["machine", r.machine],
+    ["machine", r.machine !== undefined && r.arch !== undefined && r.arch !== r.machine ? `${r.machine} (${r.arch})` : r.machine],
     ["page size", r.pageSize?.toString()],
     ["crash time", r.crashTime],
     ["kernel offset", r.kernelOffset],
-    ["phys_base", r.physBase !== undefined ? `${r.physBase} (${r.physBaseSource ?? "?"})` : undefined],
+    [r.arch === "arm64" ? "PHYS_OFFSET" : "phys_base", r.physBase !== undefined ? `${r.physBase} (${r.physBaseSource ?? "?"})` : undefined],
+    ["kimage_voffset", r.kimageVoffset],
+    ["VA bits", r.vaBits?.toString()],
     ["build id", r.buildId],
     ["log", r.log ? `${r.log.records} records, ${r.log.kind} printk ring of ${r.log.ringBytes} bytes` : `unreadable: ${r.logError ?? "?"}`],
     ["panic", r.panic],
     ["task", r.task ? `${r.task.comm} (pid ${r.task.pid}) on CPU ${r.task.cpu}` : undefined],
     ["first report", r.headline],
   ];
-  return rows
-    .filter((x): x is [string, string] => x[1] !== undefined)
-    .map(([k, v]) => `${k.padEnd(14)}${v}\n`)
-    .join("");
+  const shown = rows.filter((x): x is [string, string] => x[1] !== undefined);
+  const width = Math.max(14, ...shown.map(([k]) => k.length + 1));
+  return shown.map(([k, v]) => `${k.padEnd(width)}${v}\n`).join("");
 }
 
 export async function runInfo(args: InfoArgs): Promise<number> {
