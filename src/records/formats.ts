@@ -34,8 +34,8 @@ const LEVELS = ["emerg", "alert", "crit", "err", "warn", "notice", "info", "debu
 const FACILITIES = ["kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-// `[Sun Nov 24 17:38:08 2024] msg` (dmesg -T / --ctime)
-const CTIME_RE = /^\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})\] ?/;
+// `[Sun Nov 24 17:38:08 2024] msg` (dmesg -T / --ctime), `[Sat Nov 28 19:06:02 UTC 2026] msg` (crash's log -T)
+const CTIME_RE = /^\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?: ([A-Z]{2,5}))? (\d{4})\] ?/;
 // `2024-11-24T17:38:08,123456+00:00 msg` (dmesg --time-format iso)
 const ISO_RE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:[,.](\d{1,9}))?([+-]\d{2}:?\d{2}|Z)? /;
 // `kern  :err   : [   90.19] msg` (dmesg -x)
@@ -106,7 +106,8 @@ export function normalizerFor(format: InputFormat, opts: FormatOptions = {}): Li
         if (!m) return normalizeLine(raw, line);
         const mon = String(MONTHS.indexOf(m[1]!) + 1).padStart(2, "0");
         // dmesg -T computes it from boot time and uptime: wrong after a suspend.
-        return record(line, raw, s.slice(m[0].length), { wallTime: `${m[6]}-${mon}-${m[2]!.padStart(2, "0")}T${m[3]}:${m[4]}:${m[5]}`, wallTimeApproximate: true });
+        const zone = m[6] === "UTC" || m[6] === "GMT" ? "Z" : "";
+        return record(line, raw, s.slice(m[0].length), { wallTime: `${m[7]}-${mon}-${m[2]!.padStart(2, "0")}T${m[3]}:${m[4]}:${m[5]}${zone}`, wallTimeApproximate: true });
       };
     case "dmesg-iso":
       return (raw, line) => {

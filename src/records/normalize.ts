@@ -157,6 +157,17 @@ export function normalizeLine(rawLine: string, line: number): LogRecord {
       i = c.end;
     }
     if (s.charCodeAt(i) === CH_SP) i++;
+    // crash's `log -m`: the level after the timestamp, "[    8.663679] <0>Kernel panic ...".
+    if (level === null && s.charCodeAt(i) === CH_LT) {
+      let j = i + 1;
+      while (j < s.length && j < i + 4 && s.charCodeAt(j) >= CH_0 && s.charCodeAt(j) <= CH_9) j++;
+      if (j > i + 1 && s.charCodeAt(j) === CH_GT) {
+        const v = Number(s.slice(i + 1, j));
+        level = v & 7;
+        facility = v >> 3;
+        i = j + 1;
+      }
+    }
   }
   const text = i === 0 ? s : s.slice(i);
   return { line, text, time, level, facility, caller, raw };
