@@ -104,6 +104,8 @@ export class OpenIncident {
   truncated = false;
   /** Another report began before this one's stack (no caller ids to tell them apart). */
   interleaved = false;
+  /** Lines from here on are another task's report (see readScalar): not read. */
+  foreign = false;
   sawEndTrace = false;
   /** Timestamp of the last line added. */
   lastTime: number | null = null;
@@ -200,6 +202,7 @@ export class OpenIncident {
   read(rec: LogRecord): boolean {
     const a = this.g.anatomy;
     const t = rec.text;
+    if (this.foreign) return false;
     // In a timestamped console log, an untimestamped line is another writer's
     // (the fuzzer's own output interleaved on the serial console): not the report's.
     if (rec.time === null && this.header.time !== null && t.length > 0) return false;
@@ -343,6 +346,17 @@ export class OpenIncident {
     if (c0 === 67 /* C */ && !this.cpuLine && a.cpu.test(t)) {
       this.readCpuLine(t);
       return;
+    }
+    if (c0 === 67 /* C */ && this.cpuLine && !this.crossCpu && this.primary === null && this.task.pid !== null && a.cpu.test(t)) {
+      // Another task's "CPU: N PID: M" before this report printed its stack: a second
+      // report (another CPU's) cut into this one. What follows is not ours.
+      const pid = /PID: ([0-9]{1,10})/.exec(t)?.[1];
+      if (pid !== undefined && Number(pid) !== this.task.pid) {
+        this.interleaved = true;
+        this.foreign = true;
+        this.stack = null;
+        return;
+      }
     }
     let m: RegExpExecArray | null;
     if (this.lr === null && this.ip !== null && (m = a.lr.exec(t))) {

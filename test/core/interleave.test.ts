@@ -65,3 +65,17 @@ describe("interleaved reports without caller ids", () => {
     expect(got.map((i) => i.corrupted)).toEqual([false, false]);
   });
 });
+
+describe("another task's register dump inside a report (no caller ids)", () => {
+  it("a second CPU: line of another PID before the stack marks the report corrupted and nothing after it is taken", () => {
+    const a = report("corpora/x86_64/oops/lkdtm-ACCESS_NULL.log", "").map((l) => l.replace("[]", ""));
+    const b = report("corpora/x86_64/warning/lkdtm-REFCOUNT_INC_OVERFLOW.log", "").map((l) => l.replace("[]", ""));
+    const at = a.findIndex((l) => l.includes("Call Trace:")) + 1;
+    // b's register dump and stack without its header lines (as when the console lost them), another PID.
+    const bBody = b.filter((l) => !/WARNING:|refcount_t:/.test(l)).map((l) => l.replace(/PID: [0-9]+/, "PID: 4242"));
+    const got = analyzeText([...a.slice(0, at), ...bBody, ...a.slice(at)].join("\n")).incidents;
+    const oops = got.find((i) => i.class === "oops")!;
+    expect(oops).toMatchObject({ corrupted: true, corruptedReason: "interleaved-report" });
+    expect(oops.frames.map((f) => f.function)).not.toContain("lkdtm_REFCOUNT_INC_OVERFLOW");
+  });
+});
