@@ -43,7 +43,7 @@ const DECODE_RE = /^([a-z]{2,8}) {0,6}:([a-z]{3,6}) {0,6}: /;
 // `6,339,5140900,-;msg` (/dev/kmsg; also `6,339,5140900,-,caller=T123;msg`)
 const KMSG_RE = /^(\d{1,4}),(\d{1,20}),(\d{1,20}),([-c+])(?:,[^;]{0,64})?;/;
 // `Nov 24 17:38:08 host kernel: msg` (RFC 3164 syslog, journalctl -o short)
-const BSD_RE = /^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) ([^ ]{1,255}) ([^ :[]{1,64})(?:\[\d{1,10}\])?: ?/;
+const BSD_RE = /^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})? ([^ ]{1,255}) ([^ :[]{1,64})(?:\[\d{1,10}\])?: ?/;
 // `2024-11-24T17:38:08.123456+01:00 host kernel: msg` (rsyslog high precision, journalctl -o short-iso)
 const ISO_SYSLOG_RE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:[+-]\d{2}:?\d{2}|Z)?) ([^ ]{1,255}) ([^ :[]{1,64})(?:\[\d{1,10}\])?: ?/;
 // `<4>1 2024-11-24T17:38:08.123Z host kernel - - - msg` (RFC 5424)
@@ -93,6 +93,13 @@ function bsdTime(mon: string, day: string, hh: string, mm: string, ss: string): 
   return `${YEAR}-${String(m).padStart(2, "0")}-${day.padStart(2, "0")}T${hh}:${mm}:${ss}`;
 }
 
+/** "...+0000" (journalctl short-iso, dmesg) → "...+00:00": ISO 8601's extended form, as Date and JSON readers expect. */
+function isoOffset(t: string): string {
+  const n = t.length;
+  if (n > 5 && (t[n - 5] === "+" || t[n - 5] === "-") && /^[0-9]{4}$/.test(t.slice(n - 4))) return `${t.slice(0, n - 2)}:${t.slice(n - 2)}`;
+  return t;
+}
+
 /** The line parser for a format. */
 export function normalizerFor(format: InputFormat, opts: FormatOptions = {}): LineNormalizer {
   const host = opts.host;
@@ -114,7 +121,7 @@ export function normalizerFor(format: InputFormat, opts: FormatOptions = {}): Li
         const s = clean(raw);
         const m = ISO_RE.exec(s);
         if (!m) return normalizeLine(raw, line);
-        return record(line, raw, s.slice(m[0].length), { wallTime: `${m[1]}${m[2] ? "." + m[2] : ""}${m[3] ?? ""}` });
+        return record(line, raw, s.slice(m[0].length), { wallTime: isoOffset(`${m[1]}${m[2] ? "." + m[2] : ""}${m[3] ?? ""}`) });
       };
     case "dmesg-decode":
       return (raw, line) => {
@@ -150,7 +157,7 @@ export function normalizerFor(format: InputFormat, opts: FormatOptions = {}): Li
         m = ISO_SYSLOG_RE.exec(s);
         if (m) {
           if (m[3] !== "kernel" || (host !== undefined && m[2] !== host)) return null;
-          return record(line, raw, s.slice(m[0].length), { wallTime: m[1]!, host: m[2]! });
+          return record(line, raw, s.slice(m[0].length), { wallTime: isoOffset(m[1]!.replace(",", ".")), host: m[2]! });
         }
         m = MONO_SYSLOG_RE.exec(s);
         if (m) {
@@ -315,10 +322,11 @@ export function detectFormat(sample: string): InputFormat {
     ["dmesg-json", DMESG_JSON_RE],
     ["kmsg", KMSG_RE],
     ["dmesg-ctime", CTIME_RE],
+    // Before dmesg-iso: a syslog line with an ISO stamp (journalctl -o short-iso) also starts like one; a tie is syslog.
+    ["syslog", ISO_SYSLOG_RE],
     ["dmesg-iso", ISO_RE],
     ["dmesg-decode", DECODE_RE],
     ["syslog", BSD_RE],
-    ["syslog", ISO_SYSLOG_RE],
     ["syslog", RFC5424_RE],
     ["journal-short", MONO_SYSLOG_RE],
   ];
