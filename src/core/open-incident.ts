@@ -248,6 +248,11 @@ export class OpenIncident {
         }
       } else this.resumable = null;
     }
+    // riscv (and some other unwinders) print the trace right under the register
+    // dump, with no "Call Trace:" line: "[<ffffffff01e6f650>] lkdtm_ACCESS_NULL+0x28/0x7a [lkdtm]".
+    if (!this.stack && this.primary === null && (this.ip !== null || this.ipAddress !== null) && t.startsWith("[<") && a.frame.test(t)) {
+      this.startStack("Call Trace");
+    }
     const s = this.stack;
     if (s) {
       const c = a.context.exec(t);
@@ -951,8 +956,9 @@ function archOfLine(t: string): string | null {
   }
   if (c === 80 /* P */) return t.startsWith("PC is at ") ? "arm" : null;
   if (c === 101 /* e */) {
-    if (!t.startsWith("epc : ")) return null;
-    return /^epc : [0-9a-f]{9,16}/.test(t) ? "riscv64" : "riscv";
+    // "epc : func+0x28/0x7a" first, then "epc : ffffffff01e6f650 ra : ...": the address width tells.
+    const m = /^epc : ([0-9a-f]{8,16}) /.exec(t);
+    return m ? (m[1]!.length === 16 ? "riscv64" : "riscv32") : null;
   }
   if (c === 78 /* N */) {
     const m = /^NIP:? {0,2}\[?([0-9a-f]{8,16})/.exec(t);
