@@ -97,6 +97,8 @@ export class OpenIncident {
   capturedAll: Record<string, string[]> = {};
   /** The caller named at the end of the last arm (32-bit) frame line. */
   private armCaller: string | null = null;
+  /** The caller's offset, size and module as "from caller+0x11c/0x13c [mod]" printed them. */
+  private armCallerAt: { offset: string | null; size: string | null; module: string | null } | null = null;
   /** Lines passed to read() so far. */
   private readCount = 0;
   notes: string[] = [];
@@ -249,9 +251,16 @@ export class OpenIncident {
       } else this.resumable = null;
     }
     // riscv (and some other unwinders) print the trace right under the register
-    // dump, with no "Call Trace:" line: "[<ffffffff01e6f650>] lkdtm_ACCESS_NULL+0x28/0x7a [lkdtm]".
-    if (!this.stack && this.primary === null && (this.ip !== null || this.ipAddress !== null) && t.startsWith("[<") && a.frame.test(t)) {
+    // dump, with no "Call Trace:" line: "[<ffffffff01e6f650>] lkdtm_ACCESS_NULL+0x28/0x7a [lkdtm]";
+    // arm since 5.x neither: " lkdtm_ACCESS_NULL [lkdtm] from direct_entry+0x11c/0x13c [lkdtm]".
+    if (!this.stack && this.primary === null && ((t.startsWith("[<") && (this.ip !== null || this.ipAddress !== null) && a.frame.test(t)) || (t.includes(" from ") && a.frameArm.test(t)))) {
       this.startStack("Call Trace");
+    }
+    // arm's panic stops the other CPUs, each dumping its stack ("CPU1: stopping"): theirs, not ours.
+    if (t.startsWith("CPU") && t.endsWith(": stopping") && /^CPU[0-9]{1,4}: stopping$/.test(t)) {
+      this.crossCpu = true;
+      this.startStack(t.slice(0, -": stopping".length).replace(/^CPU/, "stopped cpu "), true);
+      return false;
     }
     const s = this.stack;
     if (s) {
@@ -280,12 +289,20 @@ export class OpenIncident {
         return false;
       }
       const prevCaller = this.armCaller;
+      const prevAt = this.armCallerAt;
       const f = this.parseFrame(t, s.ctx);
       if (f) {
         // arm: "(a) from (b+0x..)" then "(c) from ...": when b is not c (a tail call),
         // b is a frame of its own.
         if (prevCaller !== null && f.function !== prevCaller && s.frames.length > 0 && s.frames.length < 200) {
-          s.frames.push({ function: prevCaller, offset: null, size: null, module: null, reliable: true, context: s.ctx });
+          s.frames.push({ function: prevCaller, offset: prevAt?.offset ?? null, size: prevAt?.size ?? null, module: prevAt?.module ?? null, reliable: true, context: s.ctx });
+        } else if (prevCaller !== null && f.function === prevCaller && prevAt && f.offset === null) {
+          // "b from c+0x.." after "a from b+0x5c/0x8c": b's return address is the one the line before printed.
+          f.offset = prevAt.offset;
+          f.size = prevAt.size;
+          f.module ??= prevAt.module;
+          // A return address at +0x0 is really the end of the function before (a noreturn
+          // call), but syzbot blames the printed name on arm and so do we (parity).
         }
         s.frames.push(f);
         s.pending = 0;
@@ -569,6 +586,7 @@ export class OpenIncident {
       // "(callee) from [<..>] (caller+0x54/0xa0)": the caller is only printed as the
       // next line's callee, so the last line's caller would be lost.
       this.armCaller = m.groups["caller"] ?? null;
+      this.armCallerAt = m.groups["coff"] ? { offset: m.groups["coff"], size: m.groups["csize"] ?? null, module: m.groups["cmod"] ?? null } : null;
       return { function: m.groups["func"], offset: null, size: null, module: m.groups["mod"] ?? null, reliable: true, context: ctx };
     }
     return null;
@@ -603,10 +621,12 @@ export class OpenIncident {
     const s = this.stack;
     this.stack = null;
     const armCaller = this.armCaller;
+    const armAt = this.armCallerAt;
     this.armCaller = null;
+    this.armCallerAt = null;
     if (!s || s.frames.length === 0 || s.recorded) return;
     if (armCaller !== null && s.frames[s.frames.length - 1]!.function !== armCaller && s.frames.length < 200) {
-      s.frames.push({ function: armCaller, offset: null, size: null, module: null, reliable: true, context: s.ctx });
+      s.frames.push({ function: armCaller, offset: armAt?.offset ?? null, size: armAt?.size ?? null, module: armAt?.module ?? null, reliable: true, context: s.ctx });
     }
     s.recorded = true;
     if (this.primary === null && !s.panic && !s.secondary) this.primary = s.frames;
