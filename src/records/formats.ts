@@ -121,7 +121,8 @@ export function normalizerFor(format: InputFormat, opts: FormatOptions = {}): Li
         const s = clean(raw);
         const m = ISO_RE.exec(s);
         if (!m) return normalizeLine(raw, line);
-        return record(line, raw, s.slice(m[0].length), { wallTime: isoOffset(`${m[1]}${m[2] ? "." + m[2] : ""}${m[3] ?? ""}`) });
+        // dmesg computes it from boot time and uptime, as for -T: wrong after a suspend.
+        return record(line, raw, s.slice(m[0].length), { wallTime: isoOffset(`${m[1]}${m[2] ? "." + m[2] : ""}${m[3] ?? ""}`), wallTimeApproximate: true });
       };
     case "dmesg-decode":
       return (raw, line) => {
@@ -152,7 +153,8 @@ export function normalizerFor(format: InputFormat, opts: FormatOptions = {}): Li
         let m = BSD_RE.exec(s);
         if (m) {
           if (m[7] !== "kernel" || (host !== undefined && m[6] !== host)) return null;
-          return record(line, raw, s.slice(m[0].length), { wallTime: bsdTime(m[1]!, m[2]!, m[3]!, m[4]!, m[5]!), host: m[6]! });
+          // RFC 3164 stamps have no year (this year is assumed) and no zone: approximate.
+          return record(line, raw, s.slice(m[0].length), { wallTime: bsdTime(m[1]!, m[2]!, m[3]!, m[4]!, m[5]!), wallTimeApproximate: true, host: m[6]! });
         }
         m = ISO_SYSLOG_RE.exec(s);
         if (m) {

@@ -67,11 +67,14 @@ describe("input formats", () => {
     expect(n(JSON.stringify({ MESSAGE: null, _TRANSPORT: "kernel" }), 1)).toBeNull();
     expect(n(JSON.stringify({ MESSAGE: "BUG: x", _TRANSPORT: "syslog" }), 1)).toBeNull();
   });
-  it("dmesg -T wall clock is flagged approximate; syslog's is not", () => {
+  it("dmesg -T wall clock is flagged approximate, and RFC 3164 syslog's (no year); RFC 3339 syslog's is not", () => {
     expect(analyzeText(variants["dmesg-ctime"]! + "\n").incidents[0]!.time).toMatchObject({ wallClock: expect.stringMatching(/^2026-11-28T19:0/), approximate: true });
     const t = analyzeText(variants["syslog"]! + "\n").incidents[0]!.time;
     expect(t.wallClock).toMatch(/-11-28T19:06:0/);
-    expect(t.approximate).toBeUndefined();
+    expect(t.approximate).toBe(true);
+    const iso = analyzeText("2026-11-28T19:06:02.123456+00:00 lab kernel: Kernel panic - not syncing: sysrq triggered crash\n").incidents[0]!.time;
+    expect(iso).toMatchObject({ wallClock: "2026-11-28T19:06:02.123456+00:00" });
+    expect(iso.approximate).toBeUndefined();
   });
 
   it("plain dmesg and serial captures stay plain", () => {
