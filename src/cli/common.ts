@@ -62,7 +62,8 @@ export interface EnrichArgs {
   source?: string;
   forceSymbols: boolean;
   autoSymbols: boolean;
-  code: boolean;
+  /** Disassemble Code: lines; undefined = the command's default (analyze: not for ndjson). */
+  code?: boolean;
   debuginfod?: boolean;
 }
 
@@ -77,7 +78,10 @@ export function addEnrichOptions<T>(y: Argv<T>): Argv<T> {
     .option("force-symbols", { type: "boolean", default: false, describe: "use symbols even when their release differs from the log's" })
     .option("auto-symbols", { type: "boolean", default: true, describe: "look for debug symbols of the log's release under /usr/lib/debug (--no-auto-symbols to skip)" })
     .option("debuginfod", { type: "boolean", default: false, describe: "fetch missing symbols by build id with debuginfod-find (DEBUGINFOD_URLS; uses the network)" })
-    .option("code", { type: "boolean", default: true, describe: "disassemble the Code: bytes of each incident (--no-code to skip)" }) as Argv<T>;
+    .option("code", {
+      type: "boolean",
+      describe: "disassemble the Code: bytes of each incident (default on, except for --format ndjson, the streaming mode: the disassembler costs ~30 MB)",
+    }) as Argv<T>;
 }
 
 export function enrichArgs(a: Record<string, unknown>): EnrichArgs {
@@ -85,9 +89,9 @@ export function enrichArgs(a: Record<string, unknown>): EnrichArgs {
     symbols: ([] as unknown[]).concat(a["symbols"] ?? []).map(String),
     forceSymbols: a["force-symbols"] === true,
     autoSymbols: a["auto-symbols"] !== false,
-    code: a["code"] !== false,
     debuginfod: a["debuginfod"] === true,
   };
+  if (typeof a["code"] === "boolean") e.code = a["code"];
   if (a["source"] !== undefined) e.source = String(a["source"]);
   return e;
 }
@@ -123,7 +127,7 @@ export class Enricher {
   }
 
   async run(incidents: readonly Incident[]): Promise<void> {
-    await enrichIncidents(incidents, { code: this.args.code, symbolizer: this.symbolizer });
+    await enrichIncidents(incidents, { code: this.args.code !== false, symbolizer: this.symbolizer });
     this.flush();
   }
 

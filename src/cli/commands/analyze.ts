@@ -33,10 +33,12 @@ export interface AnalyzeArgs {
   userFaults?: boolean;
 }
 
-const NO_ENRICH: EnrichArgs = { symbols: [], forceSymbols: false, autoSymbols: false, code: true };
+const NO_ENRICH: EnrichArgs = { symbols: [], forceSymbols: false, autoSymbols: false };
 
 async function enricherFor(args: AnalyzeArgs, diagnostics: Diagnostic[]): Promise<Enricher> {
-  return Enricher.create(args.enrich ?? NO_ENRICH, (d) => {
+  const e = args.enrich ?? NO_ENRICH;
+  // ndjson is the streaming mode, bounded in memory: the disassembler (~30 MB) only when asked for.
+  return Enricher.create({ ...e, code: e.code ?? args.format !== "ndjson" }, (d) => {
     diagnostics.push(d);
     printDiagnostic(d, args.quiet);
   });
