@@ -16,7 +16,31 @@ KERNEL_SERIES="6.1"
 # Packages the generator installs on the host (Debian bookworm).
 HOST_PACKAGES=(qemu-system-x86 qemu-system-arm busybox-static kexec-tools makedumpfile
   e2fsprogs gcc make bc kmod cpio gzip xz-utils file libc6-dev socat coreutils
-  gcc-12-aarch64-linux-gnu binutils-aarch64-linux-gnu)
+  gcc-12-aarch64-linux-gnu binutils-aarch64-linux-gnu
+  qemu-system-misc qemu-system-ppc
+  gcc-12-riscv64-linux-gnu binutils-riscv64-linux-gnu
+  gcc-12-powerpc64le-linux-gnu binutils-powerpc64le-linux-gnu
+  gcc-12-s390x-linux-gnu binutils-s390x-linux-gnu
+  gcc-12-arm-linux-gnueabihf binutils-arm-linux-gnueabihf)
+
+# All architectures of the corpus, in the order run.sh runs them.
+ALL_ARCHES=(x86_64 arm64 riscv64 ppc64el s390x armhf)
+
+# arch_vars ARCH: sets DEBARCH (Debian architecture), FLAVOURS (kernel flavours; the first one
+# gets headers + lkdtm), KARCH (kernel ARCH=), CROSS (cross tool prefix, empty = host), SUITE
+# (Debian suite the kernel comes from: bookworm has no riscv64 port, so riscv64 uses trixie).
+arch_vars() {
+  SUITE=bookworm
+  case "$1" in
+    x86_64)  DEBARCH=amd64;   FLAVOURS=(amd64 cloud-amd64); KARCH=x86;     CROSS= ;;
+    arm64)   DEBARCH=arm64;   FLAVOURS=(arm64);             KARCH=arm64;   CROSS=aarch64-linux-gnu- ;;
+    riscv64) DEBARCH=riscv64; FLAVOURS=(riscv64);           KARCH=riscv;   CROSS=riscv64-linux-gnu-; SUITE=trixie ;;
+    ppc64el) DEBARCH=ppc64el; FLAVOURS=(powerpc64le);       KARCH=powerpc; CROSS=powerpc64le-linux-gnu- ;;
+    s390x)   DEBARCH=s390x;   FLAVOURS=(s390x);             KARCH=s390;    CROSS=s390x-linux-gnu- ;;
+    armhf)   DEBARCH=armhf;   FLAVOURS=(armmp);             KARCH=arm;     CROSS=arm-linux-gnueabihf- ;;
+    *) die "unknown arch $1" ;;
+  esac
+}
 
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

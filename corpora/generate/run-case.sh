@@ -16,16 +16,27 @@ cd "$REPO"
 rel() { realpath --relative-to="$REPO" "$1"; }
 R="$CACHE/$ARCH/$FL/root"
 KREL="$(cat "$R/.krel")"
-KERNEL="$(rel "$R/boot/vmlinuz-$KREL")"
+# vmlinuz (x86_64, arm64, s390x, armhf) or vmlinux (riscv64: the raw Image; ppc64el: ELF)
+KERNEL="$(rel "$(ls "$R/boot/vmlinuz-$KREL" "$R/boot/vmlinux-$KREL" 2>/dev/null | head -1)")"
 INITRD="$(rel "$CACHE/$ARCH/initrd-$FL.cpio.gz")"
 
+BAUD=,115200
 case "$ARCH" in
-  x86_64) QEMU=(qemu-system-x86_64 -cpu max,la57=off); CONSOLE=ttyS0 ;;
-  arm64)  QEMU=(qemu-system-aarch64 -M virt -cpu cortex-a57); CONSOLE=ttyAMA0 ;;
+  x86_64)  QEMU=(qemu-system-x86_64 -cpu max,la57=off); CONSOLE=ttyS0 ;;
+  arm64)   QEMU=(qemu-system-aarch64 -M virt -cpu cortex-a57); CONSOLE=ttyAMA0 ;;
+  # OpenSBI (QEMU's bundled fw_dynamic) then the kernel Image
+  riscv64) QEMU=(qemu-system-riscv64 -M virt -bios default); CONSOLE=ttyS0 ;;
+  # SLOF; without -action panic=none the pseries panic notifier's RTAS ibm,os-term makes
+  # QEMU quit before "---[ end Kernel panic" is printed
+  ppc64el) QEMU=(qemu-system-ppc64 -M pseries -cpu power9 -action panic=none); CONSOLE=hvc0 BAUD= ;;
+  # a panic ends in a disabled-wait PSW: QEMU exits by itself
+  s390x)   QEMU=(qemu-system-s390x -M s390-ccw-virtio -cpu qemu); CONSOLE=ttysclp0 BAUD= ;;
+  armhf)   QEMU=(qemu-system-arm -M virt -cpu cortex-a15); CONSOLE=ttyAMA0 ;;
+  *) die "unknown arch $ARCH" ;;
 esac
 QEMU+=(-nographic -no-reboot -nic none -m 512M -smp 2 -kernel "$KERNEL")
 [ "$TRIGGER" = no-initrd ] || QEMU+=(-initrd "$INITRD")
-CMDLINE="console=$CONSOLE,115200 loglevel=7 printk.time=1 panic=0"
+CMDLINE="console=$CONSOLE$BAUD loglevel=7 printk.time=1 panic=0"
 [ "$TRIGGER" = no-initrd ] || CMDLINE+=" lab.crash=$TRIGGER"
 [ -n "$EXTRAS" ] && CMDLINE+=" $EXTRAS"
 MONDIR=""
@@ -75,7 +86,14 @@ wait "$QPID" 2>/dev/null || true
 t1=$(date +%s%N)
 WALL="$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) / 1e9}')"
 if [ -z "$END" ]; then
-  if grep -aqF 'reboot: Power down' "$LOGF"; then END=poweroff; else END=exit; fi
+  # s390x: QEMU quits on power-off before "reboot: Power down" reaches the console; /init
+  # runs `poweroff -f` right after the dmesg END marker
+  if grep -aqF 'reboot: Power down' "$LOGF" ||
+     { [ "$ARCH" = s390x ] && [ "$(tr -d '\r' < "$LOGF" | grep -av '^$' | tail -1)" = '=====LAB-DMESG-END=====' ]; }; then
+    END=poweroff
+  else
+    END=exit
+  fi
 fi
 [ -n "$MONDIR" ] && rm -rf "$MONDIR"
 

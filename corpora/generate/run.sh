@@ -1,9 +1,9 @@
 #!/bin/bash
 # Entry point of the kpanic real-kernel crash corpus generator.
-#   bash corpora/generate/run.sh [all|x86_64|arm64|kdump|summary|CASE|ARCH/CASE ...]
+#   bash corpora/generate/run.sh [all|x86_64|arm64|riscv64|ppc64el|s390x|armhf|kdump|summary|CASE|ARCH/CASE ...]
 #   (npm run corpora -- CASE)
 # No argument = all. A bare CASE name runs that case on every architecture that has it
-# in cases.tsv; x86_64/NAME or arm64/NAME picks one. Everything missing (apt packages,
+# in cases.tsv; ARCH/NAME (e.g. arm64/NAME, riscv64/NAME) picks one. Everything missing (apt packages,
 # Debian kernel .debs, lkdtm.ko, initramfs) is fetched/built into corpora/generate/.cache.
 source "$(dirname "$0")/common.sh"
 [ $# -eq 0 ] && set -- all
@@ -13,8 +13,8 @@ DO_SUMMARY=0
 add_arch() { while IFS= read -r l; do SEL+=("$l"); done < <(awk -F'\t' -v a="$1" '!/^#/ && NF>1 && $2==a {print $2 "\t" $1}' "$GEN_DIR/cases.tsv"); }
 for a in "$@"; do
   case "$a" in
-    all) add_arch x86_64; add_arch arm64; DO_SUMMARY=1 ;;
-    x86_64|arm64) add_arch "$a" ;;
+    all) for x in "${ALL_ARCHES[@]}"; do add_arch "$x"; done; DO_SUMMARY=1 ;;
+    x86_64|arm64|riscv64|ppc64el|s390x|armhf) add_arch "$a" ;;
     summary|verify) DO_SUMMARY=1 ;;
     */*) SEL+=("${a%%/*}"$'\t'"${a#*/}") ;;
     *) n=0

@@ -20,7 +20,8 @@ jget() { sed -n "s/^  \"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$1" 
   echo
   echo "Host tools used (installed with apt-get, versions at generation time):"
   echo
-  for p in qemu-system-x86 qemu-system-arm busybox-static kexec-tools makedumpfile e2fsprogs gcc-12 gcc-12-aarch64-linux-gnu kmod; do
+  for p in qemu-system-x86 qemu-system-arm qemu-system-misc qemu-system-ppc busybox-static kexec-tools makedumpfile e2fsprogs gcc-12 \
+      gcc-12-aarch64-linux-gnu gcc-12-riscv64-linux-gnu gcc-12-powerpc64le-linux-gnu gcc-12-s390x-linux-gnu gcc-12-arm-linux-gnueabihf kmod; do
     echo "- $p $(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || echo '(not installed)')"
   done
 } > "$TMP/packages.md"
@@ -65,7 +66,7 @@ cfiles() { find "$1" -path "$GEN_DIR" -prune -o -type f ! -name '*.expected.json
 {
   echo "| directory | files | bytes |"
   echo "|---|---:|---:|"
-  for sub in x86_64 arm64 kdump; do
+  for sub in "${ALL_ARCHES[@]}" kdump; do
     [ -d "$CORPORA_DIR/$sub" ] || continue
     echo "| \`$sub/\` | $(cfiles "$CORPORA_DIR/$sub" | wc -l) | $(cfiles "$CORPORA_DIR/$sub" | awk '{s+=$1} END {print s+0}') |"
   done

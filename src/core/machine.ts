@@ -300,7 +300,7 @@ export class IncidentMachine {
         // Without caller ids, a report that has not printed its stack yet when
         // another begins was interleaved with it (two CPUs at once): its stack,
         // if it comes, lands in the next one. Both are marked, not trusted.
-        const interleaved = o.state === "body" && !o.format.noStack && !o.hasFrames() && (o.ip === null || o.stack !== null) && rec.caller === null && !hdr.kind.precursor;
+        const interleaved = interruptedDump(o) && rec.caller === null && !hdr.kind.precursor;
         this.close("next incident");
         this.feedIdle(rec);
         if (interleaved && this.cur) this.cur.interleaved = true;
@@ -366,7 +366,7 @@ export class IncidentMachine {
   private close(reason: string): void {
     const o = this.cur;
     if (!o) return;
-    if (reason === "next incident" && o.state === "body" && !o.format.noStack && !o.hasFrames() && (o.ip === null || o.stack !== null) && o.header.caller === null) o.interleaved = true;
+    if (reason === "next incident" && interruptedDump(o) && o.header.caller === null) o.interleaved = true;
     this.cur = null;
     o.endedBy = reason;
     this.flush();
@@ -410,6 +410,16 @@ export class IncidentMachine {
     this.emitted++;
     this.emit(inc);
   }
+}
+
+/**
+ * A report cut short by another one: it had begun its dump (the CPU: line or
+ * registers) but printed no frame yet. Reports that never dump a stack of their
+ * own before a follow-up (SLUB's "BUG kmalloc-1k: Object corrupt" then its
+ * WARNING, 6.12) are not.
+ */
+function interruptedDump(o: OpenIncident): boolean {
+  return o.state === "body" && !o.format.noStack && !o.hasFrames() && (o.cpuLine || o.ip !== null) && (o.ip === null || o.stack !== null);
 }
 
 function matchesAny(res: readonly RegExp[], t: string): boolean {

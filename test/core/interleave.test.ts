@@ -49,8 +49,9 @@ describe("interleaved reports without caller ids", () => {
   it("a report whose stack has not come when another begins is marked corrupted, and so is the other", () => {
     const a = report("corpora/x86_64/oops/lkdtm-ACCESS_NULL.log", "").map((l) => l.replace("[]", ""));
     const b = report("corpora/x86_64/warning/lkdtm-REFCOUNT_INC_OVERFLOW.log", "").map((l) => l.replace("[]", ""));
-    // The WARNING starts two lines into the Oops, before any of its frames.
-    const mixed = [...a.slice(0, 2), ...b, ...a.slice(2)];
+    // The WARNING starts right after the Oops's CPU: line, before any of its frames.
+    const at = a.findIndex((l) => l.includes(" Comm: ")) + 1;
+    const mixed = [...a.slice(0, at), ...b, ...a.slice(at)];
     const got = analyzeText(mixed.join("\n")).incidents;
     const first = got.find((i) => i.class === "oops")!;
     const second = got.find((i) => i.class === "warning")!;
