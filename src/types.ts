@@ -193,6 +193,20 @@ export interface Incident {
   fault: PageFaultInfo | null;
   /** OOM kills: who asked for memory, what was killed and how much it held. */
   oom: OomInfo | null;
+  /** x86 machine checks: the bank status decoded (src/decode/mce.ts). */
+  mce?: {
+    bank: number;
+    status: string;
+    flags: string[];
+    corrected: boolean;
+    errorCode: string;
+    error: string;
+    summary: string;
+    mcgStatus: string | null;
+    address: string | null;
+    /** The kernel's verdict when fatal ("Processor Context Corrupt"). */
+    message: string | null;
+  };
   task: { pid: number | null; comm: string | null; cpu: number | null };
   kernel: {
     release: string | null;

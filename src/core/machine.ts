@@ -275,8 +275,10 @@ export class IncidentMachine {
     }
     if (hdr && hdr.kind.quiet) {
       // A message that can print in the middle of any report (another
-      // subsystem's periodic warning): kept in the text, ignored otherwise.
+      // subsystem's periodic warning): kept in the text, ignored otherwise,
+      // but for what the report's own captures take from it (an MCE record's lines).
       o.add(rec);
+      o.captureLine(t);
       return;
     }
     if (hdr) {

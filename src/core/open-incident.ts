@@ -9,6 +9,7 @@ import { parseDieLine, type DieLine } from "../decode/oopsflags.js";
 import { decodeTaint } from "../decode/taint.js";
 import { crossCheckPf, decodePageFault, parsePfLines } from "../decode/pagefault.js";
 import { crossCheckEsr, decodeEsr, parseMemAbortLine } from "../decode/esr.js";
+import { decodeMceStatus } from "../decode/mce.js";
 import { baseName, firstUnskipped, hangFrame, isSkipped, stallFrame, stallName, titleName } from "./guilty.js";
 import { fnv1a64 } from "./hash.js";
 
@@ -445,6 +446,11 @@ export class OpenIncident {
     if (this.kind.captures.length) this.capture(t);
   }
 
+  /** Runs the kind's captures on a line not otherwise read (a quiet kind's line inside this report). */
+  captureLine(t: string): void {
+    if (this.kind.captures.length) this.capture(t);
+  }
+
   private capture(t: string): void {
     // A `cut` capture ends what the report says (syzkaller stops reading a report
     // at an interleaved fault-injection or allocation-failure message).
@@ -761,6 +767,7 @@ export class OpenIncident {
       oops: this.die ? { code: this.die.code, counter: this.die.counter, flags: this.die.flags, message: this.die.message } : null,
       fault,
       oom: this.format.kind === "oom-kill" ? oomOf(caps, this.taskWithFallback(caps)) : null,
+      ...(this.format.kind === "machine-check" && caps["status"] ? mceOf(caps) : {}),
       task: this.taskWithFallback(caps),
       kernel: {
         release: this.release ?? boot.release,
@@ -1001,6 +1008,21 @@ function archOfRelease(release: string | null): string | null {
   if (f.startsWith("powerpc64") || f.startsWith("ppc64")) return "powerpc64";
   if (f === "s390x") return "s390x";
   return "i386";
+}
+
+/** The bank status of an x86 machine check, decoded. */
+function mceOf(caps: Record<string, string>): Pick<Incident, "mce"> {
+  const d = decodeMceStatus(caps["status"] ?? "");
+  if (!d) return {};
+  return {
+    mce: {
+      bank: Number(caps["bank"]),
+      ...d,
+      mcgStatus: caps["mcgstatus"] ? "0x" + caps["mcgstatus"] : null,
+      address: caps["address"] ? "0x" + caps["address"] : null,
+      message: caps["mcemsg"] ?? null,
+    },
+  };
 }
 
 /** User-mode code selectors (x86_64 and i386 user CS). */

@@ -85,6 +85,7 @@ export function describe(i: Incident): [string, string][] {
     if (parts.length) rows.push(["fault", parts.join(" ")]);
     if (i.fault.esr) rows.push(["ESR", `${i.fault.esr.value}: ${i.fault.esr.class}; ${i.fault.esr.summary}`]);
   }
+  if (i.mce) rows.push(["machine check", `bank ${i.mce.bank}, status ${i.mce.status} (${i.mce.flags.join(" ")}): ${i.mce.summary}${i.mce.address ? ` at ${i.mce.address}` : ""}${i.mce.message ? `; the kernel: ${i.mce.message}` : ""}`]);
   if (i.oom) {
     const v = i.oom.victim;
     if (v) rows.push(["killed", `${v.comm} (pid ${v.pid}): ${v.totalVmKb ?? "?"} kB virtual, ${v.anonRssKb ?? "?"} kB anonymous + ${v.fileRssKb ?? "?"} kB file + ${v.shmemRssKb ?? "?"} kB shmem resident`]);
