@@ -109,7 +109,9 @@ export function identifyVmcore(h: Buffer): Omit<VmcoreInfo, "path" | "size"> {
     if (h.length >= 432) {
       const cstr = (off: number) => h.subarray(off, off + 65).toString("latin1").split("\0")[0] ?? "";
       out.release = cstr(142);
-      out.machine = cstr(272);
+      // QEMU's dump-guest-memory -z writes "Unknown" here (arm64): say nothing rather than that.
+      const machine = cstr(272);
+      if (machine && machine !== "Unknown") out.machine = machine;
       const sec = Number(h.readBigInt64LE(408));
       if (sec > 0 && sec < 32503680000) out.crashTime = new Date(sec * 1000).toISOString();
       const status = h.readUInt32LE(424);
