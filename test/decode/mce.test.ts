@@ -55,3 +55,13 @@ describe("MCE records from real injected machine checks", () => {
     expect(incs[0]!.text[0]).toMatch(/Machine check events logged/);
   });
 });
+
+describe("EDAC's AMD MCE decoder (edac_mce_amd, real: Opteron_G3 model without the hypervisor bit)", () => {
+  it("its record is one machine-check incident with the status decoded", () => {
+    const incs = analyzeText(readFileSync(join(ROOT, "corpora/x86_64/hardware/mce-corrected-edac-amd.log"), "utf8")).incidents;
+    expect(incs).toHaveLength(1);
+    expect(incs[0]).toMatchObject({ kind: "machine-check", details: { edacflags: "-|CE|MiscV|AddrV|-", cpufamily: "10" } });
+    expect(incs[0]!.mce).toMatchObject({ bank: 1, corrected: true, address: "0x0000000012345000" });
+    expect(incs[0]!.hints[0]).toMatch(/^a corrected hardware error/);
+  });
+});
