@@ -171,6 +171,8 @@ export class KdumpCompressed implements PhysicalDump {
   private readonly rankBefore: number[] = [0];
   /** Per chunk, set bits before each 64-byte stretch of it (a rank query then counts at most 63 bytes). */
   private readonly stretchRank: Uint32Array[] = [];
+  private chunkLoad: Promise<void> = Promise.resolve();
+  private readonly inflight = new Map<number, Promise<Uint8Array | string>>();
   private readonly pages = new Map<number, Uint8Array>();
   private readonly descBlocks = new Map<number, Uint8Array>();
   /** pfns whose data was read (for the minimiser). */
@@ -219,15 +221,7 @@ export class KdumpCompressed implements PhysicalDump {
     const bitsPerChunk = this.blockSize * 8;
     const chunk = Math.floor(pfn / bitsPerChunk);
     if (pfn < 0 || pfn >= this.header.bitmapHalf * 8) return { dumped: false, index: 0 };
-    while (this.chunks.length <= chunk) {
-      // The rank of a pfn needs every block before it: read them 16 at a time (fewer round trips).
-      const first = this.chunks.length;
-      const maxBlocks = Math.ceil((this.header.bitmapHalf * 8) / bitsPerChunk);
-      const count = Math.max(1, Math.min(maxBlocks - first, 16));
-      const start = this.header.bitmap2 + first * this.blockSize;
-      const got = await this.src.read(start, count * this.blockSize);
-      for (let k = 0; k < count; k++) this.addChunk(got.subarray(k * this.blockSize, (k + 1) * this.blockSize), start + k * this.blockSize);
-    }
+    if (this.chunks.length <= chunk) await this.loadChunks(chunk);
     const bits = this.chunks[chunk]!;
     const bit = pfn - chunk * bitsPerChunk;
     const byte = bit >> 3;
@@ -236,6 +230,24 @@ export class KdumpCompressed implements PhysicalDump {
     for (let i = byte & ~63; i < byte; i++) index += POPCOUNT8[bits[i]!]!;
     index += POPCOUNT8[bits[byte]! & ((1 << (bit & 7)) - 1)]!;
     return { dumped, index };
+  }
+
+  /** Loads bitmap blocks up to `chunk`, one loader at a time (concurrent page reads share them). */
+  private loadChunks(chunk: number): Promise<void> {
+    const bitsPerChunk = this.blockSize * 8;
+    const p = this.chunkLoad.then(async () => {
+      while (this.chunks.length <= chunk) {
+        // The rank of a pfn needs every block before it: read them 16 at a time (fewer round trips).
+        const first = this.chunks.length;
+        const maxBlocks = Math.ceil((this.header.bitmapHalf * 8) / bitsPerChunk);
+        const count = Math.max(1, Math.min(maxBlocks - first, 16));
+        const start = this.header.bitmap2 + first * this.blockSize;
+        const got = await this.src.read(start, count * this.blockSize);
+        for (let k = 0; k < count; k++) this.addChunk(got.subarray(k * this.blockSize, (k + 1) * this.blockSize), start + k * this.blockSize);
+      }
+    });
+    this.chunkLoad = p.catch(() => undefined);
+    return p;
   }
 
   /** Appends one bitmap block (zero-filled when the file ends inside it) with its rank tables. */
@@ -285,10 +297,19 @@ export class KdumpCompressed implements PhysicalDump {
     return { offset: Number(offset), size, flags };
   }
 
-  /** One page (block) by pfn, or a reason it is not available. */
-  async page(pfn: number): Promise<Uint8Array | string> {
+  /** One page (block) by pfn, or a reason it is not available. Concurrent callers of one pfn share one read. */
+  page(pfn: number): Promise<Uint8Array | string> {
     const cached = this.pages.get(pfn);
-    if (cached) return cached;
+    if (cached) return Promise.resolve(cached);
+    let p = this.inflight.get(pfn);
+    if (!p) {
+      p = this.loadPage(pfn).finally(() => this.inflight.delete(pfn));
+      this.inflight.set(pfn, p);
+    }
+    return p;
+  }
+
+  private async loadPage(pfn: number): Promise<Uint8Array | string> {
     const { dumped, index } = await this.locate(pfn);
     if (!dumped) return `pfn ${pfn.toString(16)} is not in the dump (excluded or beyond max_mapnr)`;
     const d = await this.descriptor(index);

@@ -48,6 +48,8 @@ export interface KernelMemory extends VirtualMemory {
 }
 
 const PAGE = 4096;
+/** Pages read concurrently by readVirt. */
+const READ_AHEAD = 16;
 const MASK64 = (1n << 64n) - 1n;
 /** Physical addresses beyond this are not memory (52-bit physical address space). */
 export const MAX_PHYS = 1n << 52n;
@@ -98,26 +100,45 @@ export abstract class PagedMemory implements KernelMemory {
   async readVirt(vaddr: bigint, length: number, missing: MissingSink): Promise<Uint8Array> {
     if (length < 0 || length > 2 ** 31) throw new VmcoreError("bad-ring", `refusing to read ${length} bytes`);
     const out = new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
+    // The pieces (one per page, or per PT_LOAD run) in order; read READ_AHEAD at a time
+    // (positioned reads are round trips), their missing ranges reported in order.
+    const pieces: Array<{ v: bigint; at: number; n: number }> = [];
+    for (let done = 0; done < length; ) {
       const v = (vaddr + BigInt(done)) & MASK64;
       const inPage = PAGE - Number(v & 0xfffn);
       let n = Math.min(inPage, length - done);
-      // PT_LOAD virtual ranges first, exactly (segments need not start or end on page boundaries).
       const run = this.dump.loadVirtRun?.(v);
-      if (run !== undefined) {
-        n = Math.min(n, run.length);
-        this.translations.load++;
-        out.set(await this.dump.readPhys(run.paddr, n, missing), done);
-        done += n;
-        continue;
-      }
-      const p = await this.vtop(v, missing);
-      if (p === undefined) missing(-1, n, `virtual address ${v.toString(16)} is not mapped`);
-      else out.set(await this.dump.readPhys(p, n, missing), done);
+      if (run !== undefined) n = Math.min(n, run.length);
+      pieces.push({ v, at: done, n });
       done += n;
     }
+    for (let i = 0; i < pieces.length; i += READ_AHEAD) {
+      const batch = pieces.slice(i, i + READ_AHEAD);
+      const results = await Promise.all(batch.map((pc) => this.readPiece(pc.v, pc.n)));
+      results.forEach((r, k) => {
+        for (const [a, n, why] of r.missing) missing(a, n, why);
+        if (r.bytes) out.set(r.bytes, batch[k]!.at);
+      });
+    }
     return out;
+  }
+
+  /** One piece within a page: its bytes, or what is missing. */
+  private async readPiece(v: bigint, n: number): Promise<{ bytes: Uint8Array | null; missing: Array<[number, number, string]> }> {
+    const calls: Array<[number, number, string]> = [];
+    const sink: MissingSink = (a, len, why) => calls.push([a, len, why]);
+    // PT_LOAD virtual ranges first, exactly (segments need not start or end on page boundaries).
+    const run = this.dump.loadVirtRun?.(v);
+    if (run !== undefined) {
+      this.translations.load++;
+      return { bytes: await this.dump.readPhys(run.paddr, n, sink), missing: calls };
+    }
+    const p = await this.vtop(v, sink);
+    if (p === undefined) {
+      calls.push([-1, n, `virtual address ${v.toString(16)} is not mapped`]);
+      return { bytes: null, missing: calls };
+    }
+    return { bytes: await this.dump.readPhys(p, n, sink), missing: calls };
   }
 
   /** One little-endian 64-bit page-table entry at a physical address, or undefined when it cannot be read. */
