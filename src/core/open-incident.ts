@@ -234,6 +234,15 @@ export class OpenIncident {
       return false;
     }
     if (!this.crossCpu && t.startsWith("Sending NMI from CPU")) this.crossCpu = true;
+    // RCU stalls on arm64 and others dump each CPU's task instead of NMI backtraces.
+    if (t.startsWith("Task dump for CPU ")) {
+      const cpu = /^Task dump for CPU ([0-9]{1,5}):/.exec(t)?.[1];
+      if (cpu !== undefined) {
+        this.crossCpu = true;
+        this.startStack(`Task dump for cpu ${cpu}`, true);
+        return false;
+      }
+    }
     m = a.nmiBacktrace.exec(t);
     if (m) {
       this.crossCpu = true;
@@ -668,8 +677,9 @@ export class OpenIncident {
       if (!guilty && f.kind === "rcu-stall") {
         // The stalled CPU's stack is often only in an "NMI backtrace for cpu N" dump.
         for (const st of this.stacks) {
-          if (!st.label.startsWith("NMI backtrace")) continue;
-          const at = st.frames.findIndex((x) => x.function.includes("apic_timer_interrupt"));
+          if (!st.label.startsWith("NMI backtrace") && !st.label.startsWith("Task dump for cpu")) continue;
+          // The timer interrupt's entry (x86 apic_timer_interrupt, arm64 el1h_64_irq): above it, what looped.
+          const at = st.frames.findIndex((x) => x.function.includes("apic_timer_interrupt") || x.function === "el1h_64_irq" || x.function === "el1_irq");
           if (at < 0) continue;
           const nf = stallFrame(st.frames.slice(at + 1), skip);
           if (nf) {

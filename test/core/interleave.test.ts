@@ -80,3 +80,13 @@ describe("another task's register dump inside a report (no caller ids)", () => {
     expect(oops.frames.map((f) => f.function)).not.toContain("lkdtm_REFCOUNT_INC_OVERFLOW");
   });
 });
+
+describe("RCU stall task dumps", () => {
+  it("'Task dump for CPU N:' (s390x, arm64) stays inside the stall report as a per-CPU stack", () => {
+    const text = readFileSync(join(ROOT, "corpora/s390x/lockup/lkdtm-HARDLOCKUP-rcu_stall_panic.log"), "utf8");
+    const [inc] = analyzeText(text).incidents;
+    expect(inc!.title).toBe("INFO: rcu detected stall in tick_sched_timer");
+    expect(inc!.text.some((l) => l.includes("Task dump for CPU 0:"))).toBe(true);
+    expect(inc!.fatal).toBe(true);
+  });
+});
