@@ -293,6 +293,11 @@ export class IncidentMachine {
         o.adopt(hdr, rec);
         return;
       }
+      if (!o.hasFrames() && o.state === "body" && o.kind.absorbs.has(hdr.kind.id)) {
+        o.add(rec);
+        o.read(rec);
+        return;
+      }
       if (!o.hasFrames() && o.state !== "trailing" && ((hdr.kind.die && o.die === null) || hdr.kind.joins.has(o.kind.id))) {
         o.add(rec);
         o.applyHeader(hdr, rec);

@@ -34,6 +34,7 @@ export interface GrammarKindSource {
   optIn?: boolean;
   die?: boolean;
   joins?: string[];
+  absorbs?: string[];
   body?: "stack" | "until-end";
   end?: string[];
   trailing?: string[];
@@ -114,6 +115,8 @@ export interface CompiledKind {
   optIn: boolean;
   die: boolean;
   joins: Set<string>;
+  /** Kinds whose report, starting before this one's stack, is read as part of it. */
+  absorbs: Set<string>;
   untilEnd: boolean;
   end: RegExp[];
   trailing: RegExp[];
@@ -272,6 +275,7 @@ export function compileGrammar(src: GrammarSource): CompiledGrammar {
       optIn: k.optIn === true,
       die: k.die === true,
       joins: new Set(k.joins ?? []),
+      absorbs: new Set(k.absorbs ?? []),
       untilEnd: k.body === "until-end",
       end: (k.end ?? []).map((p, i) => re(p, `${where}.end[${i}]`)),
       trailing: (k.trailing ?? []).map((p, i) => re(p, `${where}.trailing[${i}]`)),

@@ -90,3 +90,16 @@ describe("RCU stall task dumps", () => {
     expect(inc!.fatal).toBe(true);
   });
 });
+
+describe("a WARNING the stall detector hits while it prints", () => {
+  it("is absorbed by the RCU stall report it interrupts (before the stall's stack), as syzbot reads it", () => {
+    const stall = report("corpora/x86_64/lockup/lkdtm-HARDLOCKUP-rcu_stall_panic.log", "").map((l) => l.replace("[]", ""));
+    const warn = report("corpora/x86_64/warning/lkdtm-WARNING.log", "").map((l) => l.replace("[]", ""));
+    // The WARNING's lines right after the stall's header line.
+    const got = analyzeText([stall[0]!, ...warn, ...stall.slice(1)].join("\n")).incidents;
+    expect(got.map((i) => i.class)).toEqual(["stall"]);
+    expect(got[0]!.text.some((l) => l.includes("WARNING: CPU:"))).toBe(true);
+    // Without the stall header first, the WARNING is its own incident.
+    expect(analyzeText(warn.join("\n")).incidents.map((i) => i.class)).toEqual(["warning"]);
+  });
+});
