@@ -67,3 +67,50 @@ resolve_abi() {
 
 # sha256 helper
 sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+quote() {	# argv -> one shell-quoted string (for the command lines in meta.json)
+  local out="" a
+  for a in "$@"; do
+    if [[ "$a" =~ ^[A-Za-z0-9_./:=,+@%-]+$ ]]; then out+=" $a"; else out+=" '${a//\'/\'\\\'\'}'"; fi
+  done
+  printf '%s' "${out# }"
+}
+
+jstr() {	# JSON string
+  local s="$1"
+  s="${s//\\/\\\\}"; s="${s//\"/\\\"}"; s="${s//$'\t'/\\t}"; s="${s//$'\n'/\\n}"; s="${s//$'\r'/\\r}"
+  printf '"%s"' "$s"
+}
+
+# extract_dmesg LOG OUT: the dmesg /init printed between its marker lines, cut out byte for
+# byte (from just after the BEGIN marker line, its \r\n included, up to the END marker).
+extract_dmesg() {
+  local log="$1" out="$2" m e b txt s
+  m="$(LC_ALL=C grep -abo '=====LAB-DMESG-BEGIN=====.*' "$log" | head -1 || true)"
+  e="$(LC_ALL=C grep -abo '=====LAB-DMESG-END=====' "$log" | head -1 | cut -d: -f1 || true)"
+  if [ -n "$m" ] && [ -n "$e" ]; then
+    b="${m%%:*}" txt="${m#*:}"
+    s=$(LC_ALL=C; echo $((b + ${#txt} + 1)))
+    if [ "$e" -gt "$s" ]; then tail -c +$((s + 1)) "$log" | head -c $((e - s)) > "$out"; fi
+  fi
+}
+
+# dump_after_panic QPID MON DIR TIMEOUT: wait for the guest's "---[ end Kernel panic" on
+# DIR/console.log, then through the monitor socket MON write DIR/vmcore.elf (plain ELF),
+# vmcore-paging.elf (-p) and vmcore.kdump-flat (-z), and quit QEMU.
+dump_after_panic() {
+  local qpid="$1" mon="$2" dir="$3" timeout="$4" deadline
+  deadline=$(( $(date +%s) + timeout ))
+  until grep -aqF -- '---[ end Kernel panic' "$dir/console.log"; do
+    kill -0 "$qpid" 2>/dev/null || die "$(basename "$dir"): QEMU exited early"
+    [ "$(date +%s)" -lt $deadline ] || { kill "$qpid"; die "$(basename "$dir"): no panic within $timeout s"; }
+    sleep 0.5
+  done
+  sleep 1
+  local c
+  for c in "stop" "dump-guest-memory $dir/vmcore.elf" "dump-guest-memory -p $dir/vmcore-paging.elf" "dump-guest-memory -z $dir/vmcore.kdump-flat" "quit"; do
+    printf '%s\n' "$c" | socat -t 600 - "UNIX-CONNECT:$mon" >>"$dir/monitor.txt" 2>&1
+  done
+  wait "$qpid" 2>/dev/null || true
+  rm -f "$mon"
+}

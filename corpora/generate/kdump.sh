@@ -28,8 +28,6 @@ QEMU=(qemu-system-x86_64 -cpu max,la57=off -nographic -no-reboot -nic none -m 10
   -drive "file=$(rel "$T/debian.img"),format=raw,if=virtio"
   -drive "file=$(rel "$T/rhel.img"),format=raw,if=virtio"
   -append "$CMDLINE")
-quote() { local out="" a; for a in "$@"; do if [[ "$a" =~ ^[A-Za-z0-9_./:=,+@%-]+$ ]]; then out+=" $a"; else out+=" '$a'"; fi; done; printf '%s' "${out# }"; }
-jstr() { local s="$1"; s="${s//\\/\\\\}"; s="${s//\"/\\\"}"; printf '"%s"' "$s"; }
 
 LOGF="$T/$NAME.log"
 DATE="$(date -u +%Y-%m-%dT%H:%M:%SZ)"

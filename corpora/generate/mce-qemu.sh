@@ -74,19 +74,6 @@ EOF
   rm -rf "$S"
 fi
 
-quote() {	# argv -> one shell-quoted string
-  local out="" a
-  for a in "$@"; do
-    if [[ "$a" =~ ^[A-Za-z0-9_./:=,+@%-]+$ ]]; then out+=" $a"; else out+=" '${a//\'/\'\\\'\'}'"; fi
-  done
-  printf '%s' "${out# }"
-}
-jstr() {	# JSON string
-  local s="$1"
-  s="${s//\\/\\\\}"; s="${s//\"/\\\"}"; s="${s//$'\t'/\\t}"; s="${s//$'\n'/\\n}"; s="${s//$'\r'/\\r}"
-  printf '"%s"' "$s"
-}
-
 # MCi_STATUS bits (arch/x86/include/asm/mce.h)
 VAL=$((1 << 63)) OVER=$((1 << 62)) UC=$((1 << 61)) EN=$((1 << 60)) MISCV=$((1 << 59))
 ADDRV=$((1 << 58)) PCC=$((1 << 57)) S=$((1 << 56)) AR=$((1 << 55))
@@ -170,14 +157,7 @@ run_case() {
   WALL="$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) / 1e9}')"
   [ -n "$tinj" ] && INJ="$(awk -v a="$t0" -v b="$tinj" 'BEGIN {printf "%.1f", (b - a) / 1e9}')"
 
-  local m e b txt s
-  m="$(LC_ALL=C grep -abo '=====LAB-DMESG-BEGIN=====.*' "$LOGF" | head -1 || true)"
-  e="$(LC_ALL=C grep -abo '=====LAB-DMESG-END=====' "$LOGF" | head -1 | cut -d: -f1 || true)"
-  if [ -n "$m" ] && [ -n "$e" ]; then
-    b="${m%%:*}" txt="${m#*:}"
-    s=$(LC_ALL=C; echo $((b + ${#txt} + 1)))
-    [ "$e" -gt "$s" ] && tail -c +$((s + 1)) "$LOGF" | head -c $((e - s)) > "$T/$NAME.dmesg"
-  fi
+  extract_dmesg "$LOGF" "$T/$NAME.dmesg"
 
   local cmds="" resp=""
   for c in "${MON_CMDS[@]}"; do cmds+="${cmds:+, }$(jstr "$c")"; done

@@ -46,19 +46,6 @@ if [ "$TRIGGER" = nmi ]; then
 fi
 QEMU+=(-append "$CMDLINE")
 
-quote() {	# argv -> one shell-quoted string
-  local out="" a
-  for a in "$@"; do
-    if [[ "$a" =~ ^[A-Za-z0-9_./:=,+@%-]+$ ]]; then out+=" $a"; else out+=" '${a//\'/\'\\\'\'}'"; fi
-  done
-  printf '%s' "${out# }"
-}
-jstr() {	# JSON string
-  local s="$1"
-  s="${s//\\/\\\\}"; s="${s//\"/\\\"}"; s="${s//$'\t'/\\t}"
-  printf '"%s"' "$s"
-}
-
 T="$WORK/runs/$ARCH/$NAME"
 rm -rf "$T"; mkdir -p "$T"
 LOGF="$T/$NAME.log"
@@ -98,14 +85,7 @@ fi
 [ -n "$MONDIR" ] && rm -rf "$MONDIR"
 
 # dmesg printed by /init between the marker lines: cut those bytes out, nothing converted
-m="$(LC_ALL=C grep -abo '=====LAB-DMESG-BEGIN=====.*' "$LOGF" | head -1 || true)"
-e="$(LC_ALL=C grep -abo '=====LAB-DMESG-END=====' "$LOGF" | head -1 | cut -d: -f1 || true)"
-if [ -n "$m" ] && [ -n "$e" ]; then
-  # from just after the BEGIN marker line (its \r\n included) up to the END marker
-  b="${m%%:*}" txt="${m#*:}"
-  s=$(LC_ALL=C; echo $((b + ${#txt} + 1)))
-  [ "$e" -gt "$s" ] && tail -c +$((s + 1)) "$LOGF" | head -c $((e - s)) > "$T/$NAME.dmesg"
-fi
+extract_dmesg "$LOGF" "$T/$NAME.dmesg"
 
 cat > "$T/$NAME.meta.json" <<JSON
 {

@@ -40,21 +40,6 @@ for V in "${VARIANTS[@]}"; do
     -device vmcoreinfo -monitor "unix:$MON,server,nowait" \
     -kernel "$R/boot/vmlinuz-$KREL" -initrd "$INITRD" -append "$CMDLINE" \
     </dev/null >"$D/console.log" 2>"$D/qemu-stderr" &
-  QPID=$!
-  deadline=$(( $(date +%s) + 240 ))
-  until grep -aqF -- '---[ end Kernel panic' "$D/console.log"; do
-    kill -0 $QPID 2>/dev/null || die "$V: QEMU exited early"
-    [ "$(date +%s)" -lt $deadline ] || { kill $QPID; die "$V: no panic within 240 s"; }
-    sleep 0.5
-  done
-  sleep 1
-  mon() { printf '%s\n' "$1" | socat -t 600 - "UNIX-CONNECT:$MON" >>"$D/monitor.txt" 2>&1; }
-  mon "stop"
-  mon "dump-guest-memory $D/vmcore.elf"
-  mon "dump-guest-memory -p $D/vmcore-paging.elf"
-  mon "dump-guest-memory -z $D/vmcore.kdump-flat"
-  mon "quit"
-  wait $QPID 2>/dev/null || true
-  rm -f "$MON"
+  dump_after_panic $! "$MON" "$D" 240
   log "$V: $(ls -la "$D" | awk 'NR>1 {print $5, $9}' | tr '\n' ' ')"
 done
