@@ -56,32 +56,21 @@ export interface SymbolizerOptions {
   debuginfod?: boolean;
 }
 
-/** Debian's cross binutils prefixes, by ELF machine. */
-const TRIPLES: Record<string, string[]> = {
-  x86_64: ["x86_64-linux-gnu"],
-  i386: ["i686-linux-gnu", "x86_64-linux-gnu"],
-  arm64: ["aarch64-linux-gnu"],
-  arm: ["arm-linux-gnueabihf", "arm-linux-gnueabi"],
-  riscv: ["riscv64-linux-gnu"],
-  powerpc64: ["powerpc64le-linux-gnu", "powerpc64-linux-gnu"],
-  powerpc: ["powerpc-linux-gnu"],
-  s390: ["s390x-linux-gnu"],
-  mips: ["mips64el-linux-gnuabi64", "mipsel-linux-gnu"],
-  loongarch: ["loongarch64-linux-gnu"],
-};
-
-/** BFD target names: whether a (multiarch) addr2line reads the machine. */
-const BFD_TARGETS: Record<string, string[]> = {
-  x86_64: ["elf64-x86-64"],
-  i386: ["elf32-i386"],
-  arm64: ["elf64-littleaarch64"],
-  arm: ["elf32-littlearm"],
-  riscv: ["elf64-littleriscv"],
-  powerpc64: ["elf64-powerpcle", "elf64-powerpc"],
-  powerpc: ["elf32-powerpc"],
-  s390: ["elf64-s390"],
-  mips: ["elf64-tradlittlemips", "elf32-tradlittlemips"],
-  loongarch: ["elf64-loongarch"],
+/**
+ * Per ELF machine: Debian's cross-binutils prefixes (`aarch64-linux-gnu-addr2line`)
+ * and the BFD target names a (multiarch) `addr2line --help` lists when it reads them.
+ */
+const BINUTILS: Record<string, { triples: string[]; bfd: string[] }> = {
+  x86_64: { triples: ["x86_64-linux-gnu"], bfd: ["elf64-x86-64"] },
+  i386: { triples: ["i686-linux-gnu", "x86_64-linux-gnu"], bfd: ["elf32-i386"] },
+  arm64: { triples: ["aarch64-linux-gnu"], bfd: ["elf64-littleaarch64"] },
+  arm: { triples: ["arm-linux-gnueabihf", "arm-linux-gnueabi"], bfd: ["elf32-littlearm"] },
+  riscv: { triples: ["riscv64-linux-gnu"], bfd: ["elf64-littleriscv"] },
+  powerpc64: { triples: ["powerpc64le-linux-gnu", "powerpc64-linux-gnu"], bfd: ["elf64-powerpcle", "elf64-powerpc"] },
+  powerpc: { triples: ["powerpc-linux-gnu"], bfd: ["elf32-powerpc"] },
+  s390: { triples: ["s390x-linux-gnu"], bfd: ["elf64-s390"] },
+  mips: { triples: ["mips64el-linux-gnuabi64", "mipsel-linux-gnu"], bfd: ["elf64-tradlittlemips", "elf32-tradlittlemips"] },
+  loongarch: { triples: ["loongarch64-linux-gnu"], bfd: ["elf64-loongarch"] },
 };
 
 interface Engine {
@@ -119,7 +108,7 @@ class Engines {
     if (!p) {
       p = (async () => {
         let binutils: Engine | null = null;
-        for (const t of TRIPLES[machine] ?? []) {
+        for (const t of BINUTILS[machine]?.triples ?? []) {
           const c = await which(`${t}-addr2line`, this.path);
           if (c) {
             binutils = { kind: "binutils", cmd: c };
@@ -130,7 +119,7 @@ class Engines {
           const c = await which("addr2line", this.path);
           if (c) {
             const supported = await this.targets(c);
-            if ((BFD_TARGETS[machine] ?? []).some((t) => supported.includes(` ${t}`))) binutils = { kind: "binutils", cmd: c };
+            if ((BINUTILS[machine]?.bfd ?? []).some((t) => supported.includes(` ${t}`))) binutils = { kind: "binutils", cmd: c };
           }
         }
         const l = (await which("llvm-symbolizer", this.path)) ?? (await which("llvm-symbolizer-14", this.path));
@@ -144,7 +133,7 @@ class Engines {
 
 /** What to install for a machine's binutils. */
 function binutilsPackage(machine: string): string {
-  const t = TRIPLES[machine]?.[0];
+  const t = BINUTILS[machine]?.triples[0];
   return t ? `binutils (binutils-${t} for ${machine} objects on another host, or binutils-multiarch)` : "binutils-multiarch";
 }
 
@@ -515,7 +504,7 @@ export class Symbolizer {
    * addresses; System.map and a vmlinux link-time ones (runtime minus the
    * KASLR offset).
    */
-  private async nameAddress(addr: bigint, kaslr: bigint, release: string | null): Promise<AddressLookup | null> {
+  private async nameAddress(addr: bigint, kaslr: bigint, release: string | null): Promise<{ hit: AddressLookup | null; object: SymbolObject | null; linkAddress: bigint; tables: number }> {
     const tables: SymbolObject[] = [];
     const k = await this.kernelObject(release);
     if (k) tables.push(k);
@@ -525,10 +514,11 @@ export class Symbolizer {
     }
     for (const o of tables) {
       const runtime = o.kind === "map" && o.runtime === true;
-      const hit = o.table.lookupAddress(runtime ? addr : addr - kaslr);
-      if (hit) return hit;
+      const linkAddress = runtime ? addr : addr - kaslr;
+      const hit = o.table.lookupAddress(linkAddress);
+      if (hit) return { hit, object: o, linkAddress, tables: tables.length };
     }
-    return null;
+    return { hit: null, object: null, linkAddress: addr - kaslr, tables: tables.length };
   }
 
   /** An object whose build id differs from the log's was built differently: its lines would lie. */
@@ -655,7 +645,7 @@ export class Symbolizer {
         for (const f of u.frames) items.push({ addr: f.address, exact: false, set: (r) => (f.resolved = r) });
         for (const it of items) {
           const a = parseHex(it.addr);
-          const named = a === null ? null : await this.nameAddress(a, kaslr, inc.kernel.release);
+          const named = a === null ? null : (await this.nameAddress(a, kaslr, inc.kernel.release)).hit;
           if (!named) {
             st.total++;
             addReason(st.reasons, `no function at ${it.addr}${inc.kaslrOffset ? "" : " (no 'Kernel Offset:' in the log: a KASLR kernel cannot be looked up in System.map or vmlinux)"}`);
@@ -762,26 +752,18 @@ export class Symbolizer {
       let object: SymbolObject | null;
       let frame: Frame;
       if (pq.kind === "address") {
-        const addr = pq.address - (opts.kernelOffset ?? 0n);
         a.address = "0x" + pq.address.toString(16);
-        const tables: SymbolObject[] = [];
-        const k = await this.kernelObject(release);
-        if (k) tables.push(k);
-        for (const c of this.maps) {
-          const o = await this.loaded(c, "map", null);
-          if (o && o !== k) tables.push(o);
-        }
-        const hit = tables.map((o) => ({ o, r: o.table.lookupAddress(addr) })).find((x) => x.r);
-        if (!hit?.r) {
-          a.error = tables.length === 0 ? "no vmlinux, System.map or kallsyms to look addresses up in" : `no function at ${a.address}${opts.kernelOffset ? " (after taking away the kernel offset)" : " (a KASLR kernel? give --kernel-offset from the log's 'Kernel Offset:' line)"}`;
+        const named = await this.nameAddress(pq.address, opts.kernelOffset ?? 0n, release);
+        if (!named.hit || !named.object) {
+          a.error = named.tables === 0 ? "no vmlinux, System.map or kallsyms to look addresses up in" : `no function at ${a.address}${opts.kernelOffset ? " (after taking away the kernel offset)" : " (a KASLR kernel? give --kernel-offset from the log's 'Kernel Offset:' line)"}`;
           continue;
         }
-        const { symbol, offset } = hit.r;
+        const { symbol, offset } = named.hit;
         a.function = symbol.name;
         a.offset = Number(offset);
         a.module = symbol.module ?? null;
-        if (hit.o.kind === "vmlinux") {
-          pending.push({ a, q: { object: hit.o, section: null, address: addr } });
+        if (named.object.kind === "vmlinux") {
+          pending.push({ a, q: { object: named.object, section: null, address: named.linkAddress } });
           continue;
         }
         if (!symbol.module) {
