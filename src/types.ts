@@ -163,6 +163,20 @@ export interface OomInfo {
   } | null;
 }
 
+/** An x86 machine-check bank status (IA32_MCi_STATUS) in words. */
+export interface MceStatusInfo {
+  status: string;
+  /** Set flags: VAL, OVER, UC, EN, MISCV, ADDRV, PCC, S, AR. */
+  flags: string[];
+  corrected: boolean;
+  /** The MCA error code (bits 15:0), e.g. "0x0090". */
+  errorCode: string;
+  /** The error code's class and detail, e.g. "memory controller read error (channel 0)". */
+  error: string;
+  /** One sentence: severity, then what failed. */
+  summary: string;
+}
+
 export interface TaintFlagInfo {
   letter: string;
   bit: number | null;
@@ -194,14 +208,8 @@ export interface Incident {
   /** OOM kills: who asked for memory, what was killed and how much it held. */
   oom: OomInfo | null;
   /** x86 machine checks: the bank status decoded (src/decode/mce.ts). */
-  mce?: {
+  mce?: MceStatusInfo & {
     bank: number;
-    status: string;
-    flags: string[];
-    corrected: boolean;
-    errorCode: string;
-    error: string;
-    summary: string;
     mcgStatus: string | null;
     address: string | null;
     /** The kernel's verdict when fatal ("Processor Context Corrupt"). */

@@ -5,18 +5,9 @@
  * Model-specific bits (31:16 and 52:38) are not decoded.
  */
 
-export interface MceStatusInfo {
-  status: string;
-  /** Set flags: VAL, OVER, UC, EN, MISCV, ADDRV, PCC, S, AR. */
-  flags: string[];
-  corrected: boolean;
-  /** The MCA error code (bits 15:0), e.g. "0x0090". */
-  errorCode: string;
-  /** The error code's class and detail, e.g. "memory controller read error (channel 0)". */
-  error: string;
-  /** One sentence: severity, then what failed. */
-  summary: string;
-}
+import type { MceStatusInfo } from "../types.js";
+
+export type { MceStatusInfo };
 
 const FLAG_BITS: Array<[number, string]> = [
   [63, "VAL"],
