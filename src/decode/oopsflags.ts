@@ -126,6 +126,8 @@ function stripPrefix(s: string, prefix: string): string {
  * The "Internal error: " prefix and the 6.9+ x86 "Oops: " prefix are not
  * part of the message. Returns null when the line is not a die header.
  */
+const KASAN_GPF_HINT = "kasan: GPF could be caused by NULL-ptr deref or user memory access";
+
 export function parseDieLine(line: string): DieLine | null {
   const text = line.trim().replace(TIMESTAMP_RE, "");
   if (text.length > 1000) return null;
@@ -171,6 +173,8 @@ export function parseDieLine(line: string): DieLine | null {
   }
 
   message = stripPrefix(message, "Internal error:").trim();
+  // 4.4-4.16 KASAN: the hint line had no newline, so die()'s header continues it.
+  message = stripPrefix(message, KASAN_GPF_HINT);
   if (message.startsWith("Oops: ") && message.length > "Oops: ".length) {
     message = message.slice("Oops: ".length);
   }

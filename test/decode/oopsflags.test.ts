@@ -43,6 +43,10 @@ describe("parseDieLine", () => {
     ["divide error: 0000 [#1]", die({ code: "0000", message: "divide error" })],
     ["int3: 0000 [#1]", die({ code: "0000", message: "int3" })],
     [
+      "kasan: GPF could be caused by NULL-ptr deref or user memory accessgeneral protection fault: 0000 [#1] PREEMPT SMP KASAN",
+      die({ code: "0000", message: "general protection fault", flags: ["PREEMPT", "SMP", "KASAN"] }),
+    ],
+    [
       "Oops: 0002 [#1] PREEMPT_RT SMP DEBUG_PAGEALLOC KASAN PTI",
       die({ code: "0002", message: "Oops", flags: ["PREEMPT_RT", "SMP", "DEBUG_PAGEALLOC", "KASAN", "PTI"] }),
     ],
