@@ -96,6 +96,8 @@ export class OpenIncident {
   kaslrOffset: string | null = null;
   captured: Record<string, string> = {};
   capturedAll: Record<string, string[]> = {};
+  /** The frame capture under way (its name), while frame lines follow its `after` line. */
+  private frameCapture: string | null = null;
   /** The caller named at the end of the last arm (32-bit) frame line. */
   private armCaller: string | null = null;
   /** The caller's offset, size and module as "from caller+0x11c/0x13c [mod]" printed them. */
@@ -452,7 +454,30 @@ export class OpenIncident {
       }
     }
     if (t.includes(" [#")) this.readDie(t);
+    if (this.kind.frameCaptures.length) this.captureFrames(t);
     if (this.kind.captures.length) this.capture(t);
+  }
+
+  /** Frame captures: lockdep's "... which became HARDIRQ-irq-safe at:" chain. */
+  private captureFrames(t: string): void {
+    const name = this.frameCapture;
+    if (name !== null) {
+      const f = this.parseFrame(t, null);
+      if (f) {
+        this.captured[name] ??= f.function;
+        const list = (this.capturedAll[name] ??= []);
+        if (list.length < 16) list.push(f.function);
+        return;
+      }
+      // lockdep prints "..." where the chain's first entries were not recorded.
+      if (t.trim() !== "...") this.frameCapture = null;
+    }
+    for (const c of this.kind.frameCaptures) {
+      if (c.after.test(t)) {
+        this.frameCapture = c.name;
+        return;
+      }
+    }
   }
 
   /** Runs the kind's captures on a line not otherwise read (a quiet kind's line inside this report). */

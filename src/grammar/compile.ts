@@ -39,6 +39,7 @@ export interface GrammarKindSource {
   end?: string[];
   trailing?: string[];
   captures?: string[];
+  frameCaptures?: { after: string; name: string }[];
   maxBodyLines?: number;
   formats: GrammarFormatSource[];
 }
@@ -121,6 +122,8 @@ export interface CompiledKind {
   end: RegExp[];
   trailing: RegExp[];
   captures: RegExp[];
+  /** After a line matching `after`, the functions of the frame lines that follow are captured as `name`. */
+  frameCaptures: { after: RegExp; name: string }[];
   maxBodyLines: number;
   formats: CompiledFormat[];
   order: number;
@@ -280,6 +283,7 @@ export function compileGrammar(src: GrammarSource): CompiledGrammar {
       end: (k.end ?? []).map((p, i) => re(p, `${where}.end[${i}]`)),
       trailing: (k.trailing ?? []).map((p, i) => re(p, `${where}.trailing[${i}]`)),
       captures: (k.captures ?? []).map((p, i) => re(p, `${where}.captures[${i}]`)),
+      frameCaptures: (k.frameCaptures ?? []).map((c, i) => ({ after: re(c.after, `${where}.frameCaptures[${i}]`), name: c.name })),
       maxBodyLines: k.maxBodyLines ?? 200,
       formats: k.formats.map((f, i) => ({
         re: re(f.match, `${where}.formats[${i}]`),

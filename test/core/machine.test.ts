@@ -273,3 +273,61 @@ describe("replayed incidents", () => {
     expect(dups[3]!.message).toMatch(/^3 more repeated incidents/);
   });
 });
+
+describe("lockdep irq lock order (print_bad_irq_dependency)", () => {
+  // The shape of kernel/locking/lockdep.c's report, with made-up locks and functions.
+  const report = (withChain: boolean): [number, string][] => {
+    const l: [number, string][] = [
+      [9.1, "====================================================="],
+      [9.1, "WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected"],
+      [9.1, "6.1.0 #1 Not tainted"],
+      [9.1, "-----------------------------------------------------"],
+      [9.1, "worker/77 [HC0[0]:SC0[0]:HE0:SE1] is trying to acquire:"],
+      [9.1, "ffff888026df22b8 (&dev->stat_lock){.+.+}-{2:2}, at: demo_read_stats+0x14b/0x460"],
+      [9.1, ""],
+      [9.1, "and this task is already holding:"],
+      [9.1, "ffff888022a48498 (&ring->lock){-...}-{2:2}, at: demo_flush+0x4d/0x3a0"],
+    ];
+    if (withChain) {
+      l.push(
+        [9.1, "but this new dependency connects a HARDIRQ-irq-safe lock:"],
+        [9.1, " (&ring->lock){-...}-{2:2}"],
+        [9.1, ""],
+        [9.1, "... which became HARDIRQ-irq-safe at:"],
+        [9.1, "  lock_acquire+0x29d/0x740"],
+        [9.1, "  _raw_spin_lock_irqsave+0x39/0x50"],
+        [9.1, "  demo_timer_fn+0x6f/0x3d0"],
+        [9.1, "  __hrtimer_run_queues+0x693/0xea0"],
+        [9.1, ""],
+        [9.1, "to a HARDIRQ-irq-unsafe lock:"],
+        [9.1, " (&dev->stat_lock){.+.+}-{2:2}"],
+        [9.1, ""],
+        [9.1, "... which became HARDIRQ-irq-unsafe at:"],
+        [9.1, "..."],
+        [9.1, "  lock_acquire+0x29d/0x740"],
+        [9.1, "  _raw_read_lock+0x5b/0x70"],
+        [9.1, "  demo_read_stats+0x14b/0x460"],
+        [9.1, ""],
+        [9.1, "stack backtrace:"],
+        [9.1, "CPU: 0 PID: 77 Comm: worker Not tainted 6.1.0 #1"],
+        [9.1, "Call Trace:"],
+        [9.1, " <TASK>"],
+        [9.1, " dump_stack_lvl+0x44/0x5c"],
+        [9.1, " lock_acquire+0x29d/0x740"],
+        [9.1, " demo_read_stats+0x14b/0x460"],
+        [9.1, " </TASK>"],
+      );
+    }
+    return l;
+  };
+  it("blames the first frame of the irq-safe chain, past lock primitives", () => {
+    const { incidents } = analyzeText(log(report(true)));
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]!.title).toBe("possible deadlock in demo_timer_fn");
+    expect(incidents[0]!.guilty).toBe("demo_timer_fn");
+  });
+  it("falls back to the acquisition site when the report is cut before the chain", () => {
+    const { incidents } = analyzeText(log(report(false)));
+    expect(incidents[0]!.title).toBe("possible deadlock in demo_read_stats");
+  });
+});
