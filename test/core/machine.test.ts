@@ -331,3 +331,48 @@ describe("lockdep irq lock order (print_bad_irq_dependency)", () => {
     expect(incidents[0]!.title).toBe("possible deadlock in demo_read_stats");
   });
 });
+
+describe("KFENCE reports (mm/kfence/report.c)", () => {
+  // The report's shape with made-up functions: the access stack comes first, then the object's.
+  const kfence = (access: string, extra: [number, string][] = []): [number, string][] => [
+    [5.0, "=================================================================="],
+    [5.0, "BUG: KFENCE: use-after-free read in memcmp+0x57/0x150"],
+    [5.0, ""],
+    [5.0, access],
+    [5.0, " memcmp+0x57/0x150"],
+    [5.0, " demo_lookup+0x57/0x150"],
+    [5.0, " demo_ioctl+0x26/0x130"],
+    [5.0, ""],
+    [5.0, "kfence-#7 [0xffff88823bc8ce00-0xffff88823bc8cfa7, size=424, cache=kmalloc-512] allocated by task 99 on cpu 1 at 4.100000s:"],
+    [5.0, " demo_alloc+0x19c/0x850"],
+    [5.0, " demo_ioctl+0x10/0x130"],
+    [5.0, ""],
+    [5.0, "freed by task 99 on cpu 1 at 4.200000s:"],
+    [5.0, " demo_release+0x13b/0x190"],
+    [5.0, ""],
+    ...extra,
+    [5.0, "CPU: 1 PID: 99 Comm: demo Not tainted 6.1.0 #1"],
+    [5.0, "=================================================================="],
+  ];
+  it("reads the access stack as the primary one and the object's stacks as labelled ones", () => {
+    const { incidents } = analyzeText(log(kfence("Use-after-free read at 0xffff88823bc8cf68 (in kfence-#7):")));
+    expect(incidents).toHaveLength(1);
+    const i = incidents[0]!;
+    expect(i.title).toBe("KFENCE: use-after-free read in demo_lookup");
+    expect(i.corrupted).toBe(false);
+    expect(i.frames.map((f) => f.function)).toEqual(["memcmp", "demo_lookup", "demo_ioctl"]);
+    expect(i.stacks.map((s) => [s.label.replace(/ \[.*\]/, ""), s.frames.map((f) => f.function)])).toEqual([
+      ["kfence-#7 allocated by task 99 on cpu 1 at 4.100000s", ["demo_alloc", "demo_ioctl"]],
+      ["freed by task 99 on cpu 1 at 4.200000s", ["demo_release"]],
+    ]);
+  });
+  it.each([
+    "Out-of-bounds read at 0xffff8c2aae23c020 (1B right of kfence-#7):",
+    "Invalid free of 0xffff8c2aae244fe0 (in kfence-#7):",
+    "Corrupted memory at 0xffff8c2aae24c020 [ 0x2a ! . . . ] (in kfence-#7):",
+    "Invalid read at 0xffffffffff0000c0:",
+  ])("starts the access stack at %j", (access) => {
+    const i = analyzeText(log(kfence(access))).incidents[0]!;
+    expect(i.frames[1]?.function).toBe("demo_lookup");
+  });
+});
