@@ -6,6 +6,7 @@
 # Output: corpora/kdump/kdump-first-and-capture-kernel.{log,meta.json},
 #         corpora/kdump/debian/var/crash/..., corpora/kdump/rhel/var/crash/...
 # The dump files go to .cache/kdump/ and are replaced by <name>.NOT-COMMITTED.txt notes.
+# Lab extra: .cache/kdump/lab-extra/{vmcore-elf,dmesg-elf}.<stamp> (makedumpfile -E; not committed).
 source "$(dirname "$0")/common.sh"
 ARCH=x86_64 FL=amd64 NAME=kdump-first-and-capture-kernel TIMEOUT=300
 [ -f "$CACHE/$ARCH/$FL/root/.done" ] || bash "$GEN_DIR/fetch.sh" "$ARCH"
@@ -92,6 +93,10 @@ while IFS= read -r f; do
   } > "$f.NOT-COMMITTED.txt"
 done < <(find "$OUT" -type f \( -name 'dump.*' -o -name 'vmcore' \) ! -name '*.txt')
 cp "$T/qemu-stderr" "$KEEP/qemu-stderr" 2>/dev/null || true
+# lab extra (outside both layouts, cache only): makedumpfile -E (ELF) of the same crash and
+# makedumpfile --dump-dmesg on it, both written by the capture kernel on the Debian disk
+debugfs -R "rdump /lab-extra $KEEP" "$T/debian.img" 2>"$T/debugfs-lab-extra.err" || true
 rm -f "$T/debian.img" "$T/rhel.img"
 log "kdump: end=$END wall=${WALL}s; $(find "$OUT" -type f | wc -l) files under corpora/kdump"
 find "$OUT" -type f -printf '%10s %P\n' | sort -k2 >&2
+find "$KEEP/lab-extra" -type f -printf '%10s .cache/kdump/lab-extra/%P\n' 2>/dev/null | sort -k2 >&2 || true

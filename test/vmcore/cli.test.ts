@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { runDmesg } from "../../src/cli/commands/dmesg.js";
 import { runInfo } from "../../src/cli/commands/info.js";
-import { bytes, EXPECTED_DMESG, expectedDmesg, ZLIB_FIXTURE } from "./helpers.js";
+import { bytes, ELF_EXPECTED_DMESG, ELF_FIXTURE, EXPECTED_DMESG, expectedDmesg, ZLIB_FIXTURE } from "./helpers.js";
 
 const TMP = mkdtempSync(join(tmpdir(), "kpanic-vmcore-cli-"));
 afterAll(() => rmSync(TMP, { recursive: true, force: true }));
@@ -26,6 +26,18 @@ describe("kpanic dmesg / info", () => {
     expect(await runDmesg({ vmcore: DUMP, json: false, stats: true, quiet: false })).toBe(0);
     expect(c.out()).toBe(expectedDmesg());
     expect(c.err()).toMatch(/stats: read \d+ of \d+ bytes/);
+  });
+
+  it("dmesg and info on makedumpfile's ELF format (-E)", async () => {
+    const elf = join(TMP, "vmcore-elf.202611282337");
+    writeFileSync(elf, bytes(ELF_FIXTURE));
+    const c = capture();
+    expect(await runDmesg({ vmcore: elf, json: false, stats: true, quiet: false })).toBe(0);
+    expect(c.out()).toBe(readFileSync(ELF_EXPECTED_DMESG, "latin1"));
+    expect(c.err()).toMatch(/ELF64 vmcore/);
+    const j = capture();
+    expect(await runInfo({ vmcore: elf, json: true, stats: false, quiet: false })).toBe(0);
+    expect(JSON.parse(j.out())).toMatchObject({ format: "elf64", complete: true, release: "6.1.0-56-amd64", panic: "sysrq triggered crash" });
   });
 
   it("dmesg --json: one object per record", async () => {

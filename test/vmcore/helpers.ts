@@ -9,6 +9,9 @@ export const VMCORE_DIR = join(ROOT, "corpora", "vmcore");
 /** The fixtures are committed gzipped; `bytes()` gunzips them in memory. */
 export const ZLIB_FIXTURE = join(VMCORE_DIR, "debian-6.1-kaslr-zlib-d31.kdump.gz");
 export const LZO_FIXTURE = join(VMCORE_DIR, "rhel-6.1-kaslr-lzo-d31.kdump.gz");
+/** makedumpfile -E -d 31 (ELF) from another crash of the same kdump run, and makedumpfile --dump-dmesg on the full dump. */
+export const ELF_FIXTURE = join(VMCORE_DIR, "debian-6.1-kaslr-elf-d31.vmcore.gz");
+export const ELF_EXPECTED_DMESG = join(VMCORE_DIR, "debian-6.1-kaslr-elf-d31.expected-dmesg.txt");
 /** QEMU dump-guest-memory of one panicked KASLR guest: plain ELF, -p (paging, PN_XNUM originally), -z (flattened). */
 export const QEMU_KASLR = ["qemu-kaslr-vmcore.elf.gz", "qemu-kaslr-vmcore-paging.elf.gz", "qemu-kaslr-vmcore.kdump-flat.gz"].map((f) => join(VMCORE_DIR, f));
 export const QEMU_NOKASLR_PAGING = join(VMCORE_DIR, "qemu-nokaslr-vmcore-paging.elf.gz");

@@ -21,7 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
 import { QEMU_LOGBUF_FLAT, QEMU_LOGBUF_PAGING } from "./helpers.js";
-import { bytes, EXPECTED_DMESG, expectedDmesg, LZO_FIXTURE, QEMU_KASLR, QEMU_NOKASLR_PAGING, VMCORE_DIR, ZLIB_FIXTURE } from "./helpers.js";
+import { bytes, ELF_EXPECTED_DMESG, ELF_FIXTURE, EXPECTED_DMESG, expectedDmesg, LZO_FIXTURE, QEMU_KASLR, QEMU_NOKASLR_PAGING, VMCORE_DIR, ZLIB_FIXTURE } from "./helpers.js";
 
 const TMP = mkdtempSync(join(tmpdir(), "kpanic-vmcore-test-"));
 afterAll(() => rmSync(TMP, { recursive: true, force: true }));
@@ -125,6 +125,42 @@ describe("kdump-compressed (real Debian 6.1 dumps, minimised)", () => {
 
   it("a truncated header is a clear error", async () => {
     await expect(readVmcoreLog(new BytesSource(bytes(ZLIB_FIXTURE).subarray(0, 300)))).rejects.toThrow(/kdump header: needs 464 bytes/);
+  });
+});
+
+describe("makedumpfile -E (ELF64, real Debian 6.1 kdump run, minimised)", () => {
+  const expected = readFileSync(ELF_EXPECTED_DMESG, "latin1");
+
+  it("kpanic dmesg equals makedumpfile --dump-dmesg of the full -E dump byte for byte", async () => {
+    const b = bytes(ELF_FIXTURE);
+    expect(sniffVmcore(b)).toBe("elf64");
+    const log = await readVmcoreLog(new BytesSource(b));
+    expect(log.dump.format).toBe("elf64");
+    // makedumpfile's PT_LOADs carry virtual addresses (kernel text and direct map); no QEMU note.
+    expect(log.dump.description).toMatch(/^ELF64 vmcore, \d+ PT_LOAD$/);
+    expect(log.kind).toBe("lockless");
+    expect(log.records.length).toBe(435);
+    expect(text(log.records)).toBe(expected);
+    expect(log.diagnostics).toEqual([]);
+    expect(log.memory.translations.load).toBeGreaterThan(100);
+    expect(log.memory.translations.text).toBe(0);
+  });
+
+  it("kpanic info: header, VMCOREINFO (positive phys_base), panic and task", async () => {
+    const { log } = await readVmcoreFile(fixtureFile(ELF_FIXTURE));
+    expect(infoReport("x", log)).toMatchObject({
+      format: "elf64",
+      complete: true,
+      release: "6.1.0-56-amd64",
+      machine: "x86_64",
+      pageSize: 4096,
+      kernelOffset: "0x1ee00000",
+      buildId: "eb4fbcd037e7253717950bf2b93bd5566f47c56f",
+      crashTime: "2026-11-28T23:37:27.000Z",
+      physBase: "0x14000000",
+      panic: "sysrq triggered crash",
+      task: { comm: "init", pid: 1, cpu: 0 },
+    });
   });
 });
 
