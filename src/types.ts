@@ -177,6 +177,38 @@ export interface MceStatusInfo {
   summary: string;
 }
 
+/** An EDAC error report (drivers/edac) in fields (src/decode/edac.ts). */
+export interface EdacInfo {
+  /** "mc": a memory controller's (`EDAC MC0: ...`); "device": another EDAC device's (`EDAC DEVICE0: ...`: caches, on-chip RAM). */
+  source: "mc" | "device";
+  /** The controller's or device's number; null when only the panic line told of it. */
+  index: number | null;
+  corrected: boolean;
+  /** Errors this one report counts (null: the panic line has no count). */
+  count: number | null;
+  /** The driver's description ("memory read error"); null when it gave none. */
+  message: string | null;
+  /** mc: the DIMM label(s) (several when the controller cannot tell which), or "any memory" / "unknown memory". */
+  labels: string[];
+  /** mc: where the controller placed the error, as printed ("channel:0 slot:0"); null when it could not. */
+  location: string | null;
+  /** mc: that location's layers, e.g. {channel: "0", slot: "0"}. */
+  layers: Record<string, string>;
+  /** mc: the page frame (in the kernel's PAGE_SIZE units) and the offset in it. */
+  page: string | null;
+  offset: string | null;
+  /** mc: the reporting granularity in bytes. */
+  grain: number | null;
+  /** mc: the ECC syndrome (corrected errors). */
+  syndrome: string | null;
+  /** mc: the driver's own detail (after " - "). */
+  detail: string | null;
+  /** device: the controller, instance and block names. */
+  controller: string | null;
+  instance: string | null;
+  block: string | null;
+}
+
 export interface TaintFlagInfo {
   letter: string;
   bit: number | null;
@@ -215,6 +247,8 @@ export interface Incident {
     /** The kernel's verdict when fatal ("Processor Context Corrupt"). */
     message: string | null;
   };
+  /** EDAC memory-controller and device error reports (src/decode/edac.ts). */
+  edac?: EdacInfo;
   task: { pid: number | null; comm: string | null; cpu: number | null };
   kernel: {
     release: string | null;

@@ -10,6 +10,7 @@ import { decodeTaint } from "../decode/taint.js";
 import { crossCheckPf, decodePageFault, parsePfLines } from "../decode/pagefault.js";
 import { crossCheckEsr, decodeEsr, parseMemAbortLine } from "../decode/esr.js";
 import { decodeMceStatus } from "../decode/mce.js";
+import { decodeEdac } from "../decode/edac.js";
 import { baseName, firstUnskipped, hangFrame, isSkipped, stallFrame, stallName, titleName } from "./guilty.js";
 import { fnv1a64 } from "./hash.js";
 
@@ -803,6 +804,7 @@ export class OpenIncident {
       fault,
       oom: this.format.kind === "oom-kill" ? oomOf(caps, this.taskWithFallback(caps)) : null,
       ...(this.format.kind === "machine-check" && caps["status"] ? mceOf(caps) : {}),
+      ...(caps["edactype"] ? edacOf(caps) : {}),
       task: this.taskWithFallback(caps),
       kernel: {
         release: this.release ?? boot.release,
@@ -1058,6 +1060,12 @@ function mceOf(caps: Record<string, string>): Pick<Incident, "mce"> {
       message: caps["mcemsg"] ?? null,
     },
   };
+}
+
+/** An EDAC report's fields. */
+function edacOf(caps: Record<string, string>): Pick<Incident, "edac"> {
+  const e = decodeEdac(caps);
+  return e ? { edac: e } : {};
 }
 
 /** User-mode code selectors (x86_64 and i386 user CS). */

@@ -3,6 +3,7 @@
  */
 import type { Frame, Incident, UnnamedResolution } from "../types.js";
 import { describeOopsFlag } from "../decode/oopsflags.js";
+import { describeEdac } from "../decode/edac.js";
 
 export function frameText(f: Frame): string {
   let s = f.function;
@@ -86,6 +87,7 @@ export function describe(i: Incident): [string, string][] {
     if (i.fault.esr) rows.push(["ESR", `${i.fault.esr.value}: ${i.fault.esr.class}; ${i.fault.esr.summary}`]);
   }
   if (i.mce) rows.push(["machine check", `bank ${i.mce.bank}, status ${i.mce.status} (${i.mce.flags.join(" ")}): ${i.mce.summary}${i.mce.address ? ` at ${i.mce.address}` : ""}${i.mce.message ? `; the kernel: ${i.mce.message}` : ""}`]);
+  if (i.edac) rows.push([i.edac.source === "mc" ? "memory error" : "EDAC device", describeEdac(i.edac)]);
   if (i.oom) {
     const v = i.oom.victim;
     if (v) rows.push(["killed", `${v.comm} (pid ${v.pid}): ${v.totalVmKb ?? "?"} kB virtual, ${v.anonRssKb ?? "?"} kB anonymous + ${v.fileRssKb ?? "?"} kB file + ${v.shmemRssKb ?? "?"} kB shmem resident`]);
