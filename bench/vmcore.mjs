@@ -8,13 +8,18 @@
  * makedumpfile cannot read those), or on dumps given as arguments. Needs
  * `npm run build`.
  *
- *   node bench/vmcore.mjs [--runs N] [DUMP...]
+ *   node bench/vmcore.mjs [--runs N] [--out FILE] [DUMP...]
  *
- * For each dump: wall time (kpanic's includes ~0.2 s of Node start-up; its own
- * decode time from --stats is in parentheses) and peak RSS (/usr/bin/time), bytes read (kpanic:
- * its own --stats count of positioned reads; makedumpfile: strace's read and
- * pread64 byte totals, when strace is installed) and whether both outputs are
- * identical. Best of N runs (default 5). Prints a markdown table.
+ * For each dump: wall time of the real command line (`node bin/kpanic.js dmesg
+ * --stats DUMP`, its lean path; its own decode time from --stats is in
+ * parentheses), the same minus `node -e 0` (Node's own start-up, measured in
+ * the same rounds), `makedumpfile --dump-dmesg`'s wall time, peak RSS
+ * (/usr/bin/time), bytes read (kpanic: its own --stats count of positioned
+ * reads; makedumpfile: strace's read and pread64 byte totals, when strace is
+ * installed) and whether both outputs are identical. Best of N runs (default
+ * 5), the three commands interleaved so that load changes hit them alike.
+ * Prints a markdown table; `--out FILE` also writes it there (npm run bench
+ * writes bench/RESULTS-vmcore.md).
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -25,11 +30,13 @@ import { fileURLToPath } from "node:url";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
 let runs = 5;
+let outFile = null;
 const dumps = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === "--runs") runs = Number(args[++i]);
+  else if (args[i] === "--out") outFile = args[++i];
   else if (args[i] === "--help" || args[i] === "-h") {
-    console.log("node bench/vmcore.mjs [--runs N] [DUMP...]");
+    console.log("node bench/vmcore.mjs [--runs N] [--out FILE] [DUMP...]");
     process.exit(0);
   } else dumps.push(args[i]);
 }
@@ -46,13 +53,7 @@ if (dumps.length === 0) {
 const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
 const haveTime = fs.existsSync("/usr/bin/time");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "kpanic-vmcore-bench-"));
-// The dmesg command through its module, so the bench works before main.ts registers it.
-const runner = path.join(tmp, "kpanic-dmesg.mjs");
-fs.writeFileSync(
-  runner,
-  `import { runDmesg } from ${JSON.stringify(path.join(ROOT, "dist/cli/commands/dmesg.js"))};\n` +
-    `process.exitCode = await runDmesg({ vmcore: process.argv[2], json: false, stats: true, quiet: true });\n`,
-);
+const BIN = path.join(ROOT, "bin", "kpanic.js");
 
 function timed(argv, stdoutFile) {
   const full = haveTime ? ["/usr/bin/time", "-f", "TIME %M", ...argv] : argv;
@@ -91,35 +92,42 @@ const rows = [];
 for (const dump of dumps) {
   const size = fs.statSync(dump).size;
   const kOut = path.join(tmp, "kpanic.txt");
-  const k = best(["node", runner, dump], kOut);
-  const kBytes = Number(/read (\d+) of/.exec(k.stderr)?.[1] ?? NaN);
-  const row = { dump: path.relative(ROOT, dump), size, k, kBytes, m: null, mBytes: NaN, same: "n/a" };
-  if (has("makedumpfile")) {
-    const mOut = path.join(tmp, "makedumpfile.txt");
-    const argv = ["makedumpfile", "--dump-dmesg", dump, mOut];
-    let m;
-    for (let i = 0; i < runs; i++) {
+  const mOut = path.join(tmp, "makedumpfile.txt");
+  const mArgv = ["makedumpfile", "--dump-dmesg", dump, mOut];
+  const haveMdf = has("makedumpfile");
+  let k, n, m;
+  for (let i = 0; i < runs; i++) {
+    const nr = timed(["node", "-e", "0"], path.join(tmp, "n.stdout"));
+    if (!n || nr.wall < n.wall) n = nr;
+    const kr = timed(["node", BIN, "dmesg", "--stats", dump], kOut);
+    if (!k || kr.wall < k.wall) k = kr;
+    if (haveMdf) {
       fs.rmSync(mOut, { force: true });
-      const r = timed(argv, path.join(tmp, "m.stdout"));
-      if (!m || r.wall < m.wall) m = r;
+      const mr = timed(mArgv, path.join(tmp, "m.stdout"));
+      if (!m || mr.wall < m.wall) m = mr;
     }
-    row.m = m;
-    fs.rmSync(mOut, { force: true });
-    row.mBytes = straceBytes(argv);
+  }
+  const kBytes = Number(/read (\d+) of/.exec(k.stderr)?.[1] ?? NaN);
+  const row = { dump: path.relative(ROOT, dump), size, k, n, kBytes, m: m ?? null, mBytes: NaN, same: "n/a" };
+  if (haveMdf) {
     row.same = m.status === 0 && fs.existsSync(mOut) ? (fs.readFileSync(mOut).equals(fs.readFileSync(kOut)) ? "identical" : "DIFFERENT") : `makedumpfile failed (${m.status})`;
+    fs.rmSync(mOut, { force: true });
+    row.mBytes = straceBytes(mArgv);
   }
   rows.push(row);
 }
 const mb = (n) => (Number.isFinite(n) ? (n / 1048576).toFixed(2) : "n/a");
+const ms = (x) => (x * 1000).toFixed(1);
 const lines = [
-  `vmcore benchmark, ${new Date().toISOString()}, node ${process.version}, ${os.cpus()[0]?.model ?? "?"} x${os.cpus().length}, best of ${runs}`,
+  `vmcore benchmark, ${new Date().toISOString()}, node ${process.version}, ${os.cpus()[0]?.model ?? "?"} x${os.cpus().length}, best of ${runs}, load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`,
   "",
-  "| dump | size MB | kpanic s (decode ms) | kpanic RSS MB | kpanic read MB | makedumpfile s | makedumpfile RSS MB | makedumpfile read MB | output |",
-  "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+  "| dump | size MB | kpanic ms (decode ms) | node -e 0 ms | kpanic beyond node start-up ms | makedumpfile ms | kpanic RSS MB | kpanic read MB | makedumpfile RSS MB | makedumpfile read MB | output |",
+  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
   ...rows.map(
     (r) =>
-      `| ${r.dump} | ${mb(r.size)} | ${r.k.wall.toFixed(3)} (${r.k.decodeMs.toFixed(0)}) | ${(r.k.rssKb / 1024).toFixed(0)} | ${mb(r.kBytes)} | ${r.m ? r.m.wall.toFixed(3) : "n/a"} | ${r.m ? (r.m.rssKb / 1024).toFixed(0) : "n/a"} | ${mb(r.mBytes)} | ${r.same} |`,
+      `| ${r.dump} | ${mb(r.size)} | ${ms(r.k.wall)} (${r.k.decodeMs.toFixed(0)}) | ${ms(r.n.wall)} | ${ms(r.k.wall - r.n.wall)} | ${r.m ? ms(r.m.wall) : "n/a"} | ${(r.k.rssKb / 1024).toFixed(0)} | ${mb(r.kBytes)} | ${r.m ? (r.m.rssKb / 1024).toFixed(0) : "n/a"} | ${mb(r.mBytes)} | ${r.same} |`,
   ),
 ];
 console.log(lines.join("\n"));
+if (outFile) fs.writeFileSync(outFile, `# kpanic dmesg vs makedumpfile --dump-dmesg\n\n${lines.join("\n")}\n`);
 fs.rmSync(tmp, { recursive: true, force: true });

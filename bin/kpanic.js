@@ -6,7 +6,15 @@
 // still tunes the collector part of the way.
 import v8 from "node:v8";
 v8.setFlagsFromString("--optimize-for-size");
-import("../dist/cli/main.js").catch((e) => {
+// `kpanic dmesg VMCORE` takes a lean path that loads only the vmcore readers
+// (dist/cli/fast.js; it hands anything unusual back to the full command line).
+const fast = process.argv[2] === "dmesg" ? await import("../dist/cli/fast.js").catch(() => null) : null;
+const code = fast ? await fast.fastMain(process.argv.slice(2)).catch((e) => {
+  process.stderr.write(`kpanic: internal error: ${e?.stack ?? String(e)}\nPlease report this with the input that caused it.\n`);
+  return 2;
+}) : null;
+if (code !== null) process.exitCode = code;
+else import("../dist/cli/main.js").catch((e) => {
   if (e && e.code === "ERR_MODULE_NOT_FOUND" && String(e.message).includes("dist/cli/main.js")) {
     process.stderr.write("kpanic: not built yet: run 'npm run build' in the kpanic directory\n");
     process.exit(2);

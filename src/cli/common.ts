@@ -9,27 +9,8 @@ import { enrichIncidents, INCIDENT_CLASSES, Symbolizer, type Diagnostic, type In
 const require = createRequire(import.meta.url);
 export const VERSION: string = (require("../../package.json") as { version: string }).version;
 
-export const EXIT_OK = 0;
-/** Something the user asked to be told about was found (--fail-on, a FAIL check). */
-export const EXIT_FOUND = 1;
-export const EXIT_USAGE = 2;
-
-/** A command-line mistake: printed with a pointer to --help, exit 2. */
-export class UsageError extends Error {}
-
-/** stdout that ignores EPIPE (`kpanic ... | head`). */
-export class Output {
-  private broken = false;
-  constructor(private readonly stream: NodeJS.WriteStream) {
-    stream.on("error", (e: NodeJS.ErrnoException) => {
-      if (e.code === "EPIPE") this.broken = true;
-      else throw e;
-    });
-  }
-  write(s: string): void {
-    if (!this.broken) this.stream.write(s);
-  }
-}
+export { EXIT_FOUND, EXIT_OK, EXIT_USAGE, Output, UsageError } from "./output.js";
+import { EXIT_OK, UsageError } from "./output.js";
 
 export function printDiagnostic(d: Diagnostic, quiet: boolean): void {
   if (quiet && d.severity === "info") return;

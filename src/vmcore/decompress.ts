@@ -4,15 +4,20 @@
  * pure-JS decoder, since node:zlib has zstd only from Node 22.15).
  * Each returns exactly `pageSize` bytes or throws DecompressError.
  */
-import { inflateSync } from "node:zlib";
-import { decompress as zstdDecompress } from "fzstd";
+import { createRequire } from "node:module";
+
+// Loaded on first use: a dump needs one of them at most, and `kpanic dmesg` is
+// measured against makedumpfile's start-up (see src/cli/fast.ts).
+const require = createRequire(import.meta.url);
+let zlib: typeof import("node:zlib") | undefined;
+let fzstd: typeof import("fzstd") | undefined;
 
 export class DecompressError extends Error {}
 
 export function inflatePage(data: Uint8Array, pageSize: number): Uint8Array {
   let out: Buffer;
   try {
-    out = inflateSync(data, { maxOutputLength: pageSize });
+    out = (zlib ??= require("node:zlib") as typeof import("node:zlib")).inflateSync(data, { maxOutputLength: pageSize });
   } catch (e) {
     throw new DecompressError(`zlib: ${(e as Error).message}`);
   }
@@ -24,7 +29,7 @@ export function zstdPage(data: Uint8Array, pageSize: number): Uint8Array {
   const out = new Uint8Array(pageSize);
   let r: Uint8Array;
   try {
-    r = zstdDecompress(data, out);
+    r = (fzstd ??= require("fzstd") as typeof import("fzstd")).decompress(data, out);
   } catch (e) {
     throw new DecompressError(`zstd: ${(e as Error).message}`);
   }

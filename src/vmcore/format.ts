@@ -21,7 +21,20 @@ function hex2(n: number): string {
 
 /** One record as makedumpfile writes it, newline included. Pure ASCII. */
 export function formatMakedumpfile(r: LogRecord): string {
-  const prefix = timestamp(r.tsNsec);
+  return formatRecord(r, timestamp(r.tsNsec));
+}
+
+/**
+ * One record with its caller id after the time, as the console prints it with
+ * CONFIG_PRINTK_CALLER ("[   12.345678][  T123] text"); makedumpfile's format
+ * otherwise (continuation lines, escapes). Without a caller id, makedumpfile's.
+ */
+export function formatWithCaller(r: LogRecord): string {
+  const c = callerString(r.callerId);
+  return formatRecord(r, c === undefined ? timestamp(r.tsNsec) : `${timestamp(r.tsNsec).slice(0, -1)}[${c.padStart(6, " ")}] `);
+}
+
+function formatRecord(r: LogRecord, prefix: string): string {
   const indent = " ".repeat(prefix.length);
   let s = prefix;
   let run = 0;

@@ -20,7 +20,7 @@ export { Elf64Dump } from "./elf.js";
 export { FlattenedSource } from "./flat.js";
 export { KdumpCompressed } from "./kdump.js";
 export type { LogRecord, RingReadResult } from "./printk.js";
-export { formatJson, formatMakedumpfile, callerString, timestamp } from "./format.js";
+export { formatJson, formatMakedumpfile, formatWithCaller, callerString, timestamp } from "./format.js";
 export { parseVmcoreinfo, type VmcoreInfo } from "./vmcoreinfo.js";
 export { X86_64Memory } from "./x86_64.js";
 export { Arm64Memory } from "./arm64.js";

@@ -152,6 +152,14 @@ function popcount8(b: number): number {
 /** Set bits of each byte value. */
 const POPCOUNT8 = Uint8Array.from({ length: 256 }, (_, b) => popcount8(b));
 
+/** Set bits in a 32-bit word (SWAR). */
+function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}
+
 /** Most pages kept decompressed at once. */
 const PAGE_CACHE = 64;
 
@@ -259,9 +267,17 @@ export class KdumpCompressed implements PhysicalDump {
     this.chunks.push(full);
     const ranks = new Uint32Array(Math.ceil(full.length / 64) + 1);
     let n = 0;
-    for (let j = 0; j < full.length; j++) {
-      if ((j & 63) === 0) ranks[j >> 6] = n;
-      n += POPCOUNT8[full[j]!]!;
+    // A 64-byte stretch at a time, counted in 32-bit words (4x fewer steps than bytes:
+    // this runs once per 4 KiB bitmap block, cold, before the first page can be read).
+    const words = new Uint32Array(full.buffer, 0, full.length >> 2); // `full` is a fresh, aligned array
+    for (let j = 0, w = 0; j < full.length; j += 64) {
+      ranks[j >> 6] = n;
+      if (j + 64 <= full.length) {
+        for (const end = w + 16; w < end; w++) n += popcount32(words[w]!);
+      } else {
+        for (let k = j; k < Math.min(j + 64, full.length); k++) n += POPCOUNT8[full[k]!]!;
+        w += 16;
+      }
     }
     ranks[ranks.length - 1] = n;
     this.stretchRank.push(ranks);

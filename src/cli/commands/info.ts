@@ -7,7 +7,7 @@ import type { Argv, CommandModule } from "yargs";
 import { inspectVmcoreFile } from "../../sources/vmcore.js";
 import { Arm64Memory, detectArch, fmtSigned, summarizeLog, type KernelArch, type VmcoreInspection, type VmcoreLog } from "../../vmcore/index.js";
 import { EXIT_OK, EXIT_USAGE, Output, setExitCode } from "../common.js";
-import { printVmcoreDiagnostic, statsLine, vmcoreFailure } from "./dmesg.js";
+import { noticePrinter, printVmcoreDiagnostic, statsLine, vmcoreFailure } from "../vmcore-run.js";
 
 export interface InfoArgs {
   vmcore: string;
@@ -124,7 +124,7 @@ export async function runInfo(args: InfoArgs): Promise<number> {
   const t0 = performance.now();
   let res;
   try {
-    res = await inspectVmcoreFile(args.vmcore);
+    res = await inspectVmcoreFile(args.vmcore, { notice: noticePrinter(args.quiet) });
   } catch (e) {
     const msg = vmcoreFailure(args.vmcore, e);
     if (msg === undefined) throw e;
@@ -135,7 +135,7 @@ export async function runInfo(args: InfoArgs): Promise<number> {
   for (const d of inspection.diagnostics) printVmcoreDiagnostic(args.vmcore, d, args.quiet);
   const r = infoReport(args.vmcore, inspection);
   out.write(args.json ? `${JSON.stringify(r, null, 2)}\n` : renderInfoText(r));
-  if (args.stats && inspection.log) process.stderr.write(statsLine(args.vmcore, { log: inspection.log, stats: res.stats, size: res.size }, performance.now() - t0));
+  if (args.stats && inspection.log) process.stderr.write(statsLine(args.vmcore, { log: inspection.log, stats: res.stats, size: res.size, ...(res.unwrapped ? { unwrapped: res.unwrapped } : {}) }, performance.now() - t0));
   // A dump that describes itself is a success even when its log cannot be read (that is in the output and on stderr).
   return EXIT_OK;
 }

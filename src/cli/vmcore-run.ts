@@ -1,0 +1,81 @@
+/**
+ * What `kpanic dmesg` and `kpanic info` share, kept free of the analyser and
+ * of yargs so that the lean path (./fast.ts) loads only the vmcore readers.
+ */
+import { SourceError } from "../sources/errors.js";
+import { readVmcoreFile, type Unwrapped } from "../sources/vmcore.js";
+import { formatJson, formatMakedumpfile, formatWithCaller, VmcoreError, type ReadStats, type VmcoreDiagnostic, type VmcoreLog } from "../vmcore/index.js";
+import { EXIT_OK, EXIT_USAGE, Output } from "./output.js";
+
+export interface DmesgArgs {
+  vmcore: string;
+  json: boolean;
+  stats: boolean;
+  quiet: boolean;
+  /** Prefix each record with its caller id, as the console does with CONFIG_PRINTK_CALLER ("[  T123]"). */
+  caller?: boolean;
+}
+
+export function printVmcoreDiagnostic(file: string, d: VmcoreDiagnostic, quiet: boolean): void {
+  if (quiet && d.severity === "info") return;
+  // Messages that already begin with the file name are not prefixed twice.
+  process.stderr.write(`kpanic: ${d.severity}: ${d.message.startsWith(file) ? "" : `${file}: `}${d.message}\n`);
+}
+
+/** Error message for a vmcore that could not be opened or decoded. */
+export function vmcoreFailure(file: string, e: unknown): string | undefined {
+  if (e instanceof SourceError) return e.message;
+  if (e instanceof VmcoreError) return `${file}: ${e.message}`;
+  return undefined;
+}
+
+/** A notice printed before a long decompression (unless --quiet). */
+export function noticePrinter(quiet: boolean): ((m: string) => void) | undefined {
+  return quiet ? undefined : (m) => process.stderr.write(`kpanic: info: ${m}\n`);
+}
+
+export async function runDmesg(args: DmesgArgs): Promise<number> {
+  const out = new Output(process.stdout);
+  const t0 = process.hrtime.bigint();
+  let res;
+  try {
+    res = await readVmcoreFile(args.vmcore, { notice: noticePrinter(args.quiet) });
+  } catch (e) {
+    const msg = vmcoreFailure(args.vmcore, e);
+    if (msg === undefined) throw e;
+    process.stderr.write(`kpanic: error: ${msg}\n`);
+    return EXIT_USAGE;
+  }
+  const { log } = res;
+  for (const d of log.diagnostics) printVmcoreDiagnostic(args.vmcore, d, args.quiet);
+  const caller = args.caller === true && !args.json;
+  if (caller && log.records.length > 0 && log.records.every((r) => r.callerId === undefined)) {
+    printVmcoreDiagnostic(args.vmcore, { code: "no-caller-ids", severity: "info", message: "--caller: this kernel's ring keeps no caller ids (CONFIG_PRINTK_CALLER is off); records are printed without them" }, args.quiet);
+  }
+  let chunk = "";
+  for (const r of log.records) {
+    chunk += args.json ? formatJson(r) : caller ? formatWithCaller(r) : formatMakedumpfile(r);
+    if (chunk.length > 1 << 16) {
+      out.write(chunk);
+      chunk = "";
+    }
+  }
+  out.write(chunk);
+  if (args.stats) process.stderr.write(statsLine(args.vmcore, res, Number(process.hrtime.bigint() - t0) / 1e6));
+  return EXIT_OK;
+}
+
+/** The --stats report (stderr). */
+export function statsLine(file: string, res: { log: VmcoreLog; stats: ReadStats; size: number; unwrapped?: Unwrapped }, ms: number): string {
+  const { log, stats, size, unwrapped } = res;
+  const t = log.memory.translations;
+  const pct = ((100 * stats.bytesRead) / Math.max(1, size)).toFixed(2);
+  return (
+    `kpanic: stats: ${file}: ${log.dump.description}\n` +
+    (unwrapped ? `kpanic: stats: ${unwrapped.wrapping}-compressed: decompressed ${unwrapped.bytes} bytes to a temporary copy in ${unwrapped.ms.toFixed(1)} ms; the reads below are of that copy\n` : "") +
+    `kpanic: stats: read ${stats.bytesRead} of ${size} bytes (${pct} %) in ${stats.reads} positioned reads` +
+    (log.flat ? ` (flattened index: ${log.flat.records} records, ${log.flat.indexStats.bytesRead} bytes of record headers)` : "") +
+    `\nkpanic: stats: printk ring ${log.ringBytes} bytes (${log.kind}), ${log.records.length} records; pages translated: ${t.text} kernel-text, ${t.linear > 0 ? `${t.linear} linear-map, ` : ""}${t.load} PT_LOAD, ${t.pagetable} page-table walk, ${t.failed} failed\n` +
+    `kpanic: stats: ${ms.toFixed(1)} ms\n`
+  );
+}

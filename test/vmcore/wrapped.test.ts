@@ -1,0 +1,158 @@
+/**
+ * Dumps wrapped in gzip, xz, zstd or bzip2 (decompressed to a private
+ * temporary copy), `kpanic dmesg --caller`, and the lean `kpanic dmesg` path of
+ * bin/kpanic.js against the full command line.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseFastDmesg } from "../../src/cli/fast.js";
+import { inspectVmcoreFile, openVmcoreLog, readVmcoreFile, unwrapVmcore, wrappingOf } from "../../src/sources/vmcore.js";
+import { formatMakedumpfile } from "../../src/vmcore/index.js";
+import { bytes, expectedDmesg, ROOT, ZLIB_FIXTURE } from "./helpers.js";
+
+const TMP = mkdtempSync(join(tmpdir(), "kpanic-wrapped-"));
+afterAll(() => rmSync(TMP, { recursive: true, force: true }));
+const RAW = bytes(ZLIB_FIXTURE);
+const BIN = join(ROOT, "bin", "kpanic.js");
+
+/** Our temporary copies (kpanic-vmcore-*) currently under the temporary directory. */
+const copies = (dir: string) => readdirSync(dir).filter((n) => n.startsWith("kpanic-vmcore-"));
+
+/** The fixture compressed with an external program (skipped when it is not installed). */
+function wrapWith(prog: string, args: string[], name: string): string | null {
+  const r = spawnSync(prog, args, { input: RAW, maxBuffer: 1 << 26 });
+  if (r.error || r.status !== 0) return null;
+  const p = join(TMP, name);
+  writeFileSync(p, r.stdout);
+  return p;
+}
+
+describe("compressed dumps", () => {
+  const gz = join(TMP, "dump.202611281906.gz");
+  writeFileSync(gz, gzipSync(RAW));
+
+  it("knows the wrappings by their magic bytes", () => {
+    expect(wrappingOf(Uint8Array.from([0x1f, 0x8b, 8, 0]))).toBe("gzip");
+    expect(wrappingOf(Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd]))).toBe("zstd");
+    expect(wrappingOf(Uint8Array.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))).toBe("xz");
+    expect(wrappingOf(Buffer.from("BZh9"))).toBe("bzip2");
+    expect(wrappingOf(Buffer.from("KDUMP   "))).toBeNull();
+  });
+
+  it("reads a gzipped dump through a private temporary copy, removed afterwards, and says so", async () => {
+    const dir = mkdtempSync(join(TMP, "t-"));
+    const before = process.env["TMPDIR"];
+    process.env["TMPDIR"] = dir;
+    const notices: string[] = [];
+    try {
+      const res = await readVmcoreFile(gz, { notice: (m) => notices.push(m) });
+      expect(res.log.records.map((r) => formatMakedumpfile(r)).join("")).toBe(expectedDmesg());
+      expect(res.unwrapped).toMatchObject({ wrapping: "gzip", bytes: RAW.length });
+      expect(res.log.diagnostics[0]).toMatchObject({ code: "decompressed-copy", severity: "info" });
+      expect(notices).toHaveLength(1);
+      expect(notices[0]).toMatch(/gzip-compressed; decompressing it to a private temporary file in .*kpanic-vmcore-/);
+      // The copy itself: mode 0600 in a mode 0700 directory of its own.
+      const u = await unwrapVmcore(gz, "gzip");
+      expect(u).not.toBeNull();
+      expect(statSync(u!.path).mode & 0o777).toBe(0o600);
+      expect(statSync(dirname(u!.path)).mode & 0o777).toBe(0o700);
+      expect(statSync(u!.path).size).toBe(RAW.length);
+      await u!.remove();
+    } finally {
+      if (before === undefined) delete process.env["TMPDIR"];
+      else process.env["TMPDIR"] = before;
+    }
+    expect(copies(dir)).toEqual([]);
+  });
+
+  it.each([
+    ["xz", ["-c"], "vmcore.xz"],
+    ["zstd", ["-q", "-c"], "vmcore.zst"],
+    ["bzip2", ["-c"], "vmcore.bz2"],
+  ])("reads a dump compressed with %s", async (prog, args, name) => {
+    const p = wrapWith(prog, args, name);
+    if (p === null) return; // the compressor is not installed here
+    const res = await readVmcoreFile(p);
+    expect(res.log.records.map((r) => formatMakedumpfile(r)).join("")).toBe(expectedDmesg());
+  });
+
+  it("kpanic info and kpanic analyze read compressed dumps too; a compressed log is not a dump", async () => {
+    const info = await inspectVmcoreFile(gz);
+    expect(info.inspection.log?.records.length).toBeGreaterThan(400);
+    expect(info.unwrapped?.wrapping).toBe("gzip");
+    const v = await openVmcoreLog(gz);
+    expect(v).not.toBeNull();
+    let text = "";
+    for await (const c of v!.stream) text += c;
+    expect(text).toBe(expectedDmesg());
+    const log = join(TMP, "kern.log.gz");
+    writeFileSync(log, gzipSync(Buffer.from("[    1.000000] hello\n")));
+    expect(await openVmcoreLog(log)).toBeNull();
+    await expect(readVmcoreFile(log)).rejects.toThrow(/not a vmcore/);
+  });
+
+  it("a truncated gzip dump is an error that says what to check, and leaves no copy behind", async () => {
+    const dir = mkdtempSync(join(TMP, "t-"));
+    const cut = join(TMP, "cut.gz");
+    const z = gzipSync(RAW);
+    writeFileSync(cut, z.subarray(0, z.length >> 1));
+    const before = process.env["TMPDIR"];
+    process.env["TMPDIR"] = dir;
+    try {
+      await expect(readVmcoreFile(cut)).rejects.toThrow(/cut\.gz/);
+    } finally {
+      if (before === undefined) delete process.env["TMPDIR"];
+      else process.env["TMPDIR"] = before;
+    }
+    expect(copies(dir)).toEqual([]);
+  });
+});
+
+describe("kpanic dmesg: --caller and the lean path", () => {
+  const dump = join(TMP, "dump.202611281906");
+  writeFileSync(dump, RAW);
+  const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: "latin1", cwd: ROOT, timeout: 30_000 });
+
+  it("takes only plain dmesg command lines", () => {
+    expect(parseFastDmesg(["dmesg", "x"])).toEqual({ vmcore: "x", json: false, stats: false, quiet: false, caller: false });
+    expect(parseFastDmesg(["dmesg", "--json", "-q", "x", "--caller", "--stats"])).toEqual({ vmcore: "x", json: true, stats: true, quiet: true, caller: true });
+    expect(parseFastDmesg(["dmesg", "--", "--odd-name"])?.vmcore).toBe("--odd-name");
+    for (const argv of [["dmesg"], ["dmesg", "a", "b"], ["dmesg", "--help"], ["dmesg", "x", "--no-json"], ["dmesg", "x", "--json=false"], ["analyze", "x"], ["dmesg", ""]]) {
+      expect(parseFastDmesg(argv)).toBeNull();
+    }
+  });
+
+  it("prints the same bytes as the full command line, which handles everything else", () => {
+    const lean = run(["dmesg", dump]);
+    const full = run(["dmesg", dump, "--no-caller"]); // an option only yargs reads
+    expect(lean.status).toBe(0);
+    expect(lean.stdout).toBe(expectedDmesg());
+    expect(full.stdout).toBe(lean.stdout);
+    const help = run(["dmesg", "--help"]);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/--caller/);
+    const missing = run(["dmesg"]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/Not enough non-option arguments/);
+    const nofile = run(["dmesg", join(TMP, "nope")]);
+    expect(nofile.status).toBe(2);
+    expect(nofile.stderr).toMatch(/no such file/);
+  });
+
+  it("--caller puts the caller id after the time, as the console does with CONFIG_PRINTK_CALLER", () => {
+    const r = run(["dmesg", "--caller", dump]);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split("\n");
+    expect(lines[0]).toMatch(/^\[ {4}0\.000000\]\[ {4}T0\] Linux version 6\.1\.0-56-amd64 /);
+    // every record line has a caller; the text after it is makedumpfile's
+    const plain = expectedDmesg().split("\n");
+    expect(lines.length).toBe(plain.length);
+    const first = lines.findIndex((l) => /^\[ {0,4}\d+\.\d{6}\]\[ {0,5}[TC]\d+\] /.test(l) && / sysrq: Trigger a crash/.test(l));
+    expect(first).toBeGreaterThan(0);
+    expect(lines[first]!.replace(/\]\[ {0,5}[TC]\d+\]/, "]")).toBe(plain[first]);
+  });
+});
