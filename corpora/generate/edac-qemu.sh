@@ -24,12 +24,14 @@
 #   edac-ue               an uncorrected error on channel 1 slot 0, then one on channel 1 whose
 #                         slot is unknown (two DIMM labels); edac_mc_panic_on_ue=0: it goes on
 #   edac-ue-panic_on_ue   the uncorrected error with edac_core.edac_mc_panic_on_ue=1 -> panic
+#   edac-ue-panic_on_ue-loglevel4  the same on a console at loglevel=4 (what "quiet" sets): the
+#                         KERN_WARNING "EDAC MC0: 1 UE" line is not printed, only the panic
 #   edac-device           an edac_device ("EDAC DEVICE0: CE: ..." / "UE: ...") corrected and
 #                         uncorrected error
 #   edac-device-panic_on_ue  the edac_device's uncorrected error with its panic_on_ue set (the
 #                         module's device_panic_on_ue=1) -> "Kernel panic - not syncing: EDAC ..."
 source "$(dirname "$0")/common.sh"
-CASES=("$@"); [ ${#CASES[@]} -gt 0 ] || CASES=(edac-ce edac-ce-repeated edac-ue edac-ue-panic_on_ue edac-device edac-device-panic_on_ue)
+CASES=("$@"); [ ${#CASES[@]} -gt 0 ] || CASES=(edac-ce edac-ce-repeated edac-ue edac-ue-panic_on_ue edac-ue-panic_on_ue-loglevel4 edac-device edac-device-panic_on_ue)
 ARCH=x86_64 FL=amd64 FAMILY=hardware
 REPO="$(cd "$CORPORA_DIR/.." && pwd)"
 cd "$REPO"
@@ -111,7 +113,7 @@ EOF
 fi
 
 run_case() {
-  local NAME="$1" WAIT=2 TIMEOUT=120 EXTRA="" INJECT EXPECT
+  local NAME="$1" WAIT=2 TIMEOUT=120 EXTRA="" LOGLEVEL=7 INJECT EXPECT
   case "$NAME" in
     edac-ce)
       INJECT="lab.edac_inject=ce"
@@ -125,6 +127,9 @@ run_case() {
     edac-ue-panic_on_ue)
       INJECT="lab.edac_inject=ue"; EXTRA="edac_core.edac_mc_panic_on_ue=1"
       EXPECT='Kernel panic - not syncing: UE memory read error on ' ;;
+    edac-ue-panic_on_ue-loglevel4)
+      INJECT="lab.edac_inject=ue"; EXTRA="edac_core.edac_mc_panic_on_ue=1"; LOGLEVEL=4
+      EXPECT='Kernel panic - not syncing: UE memory read error on ' ;;
     edac-device)
       INJECT="lab.edac_inject=dev-ce,dev-ue lab.edac_device=1"
       EXPECT='EDAC DEVICE0: UE: edac_inject instance: cache0 ' ;;
@@ -136,7 +141,7 @@ run_case() {
 
   local T="$WORK/runs/$ARCH/$NAME"
   rm -rf "$T"; mkdir -p "$T"
-  local CMDLINE="console=ttyS0,115200 loglevel=7 printk.time=1 panic=0 lab.crash=none lab.wait=$WAIT rdinit=/edac-init $INJECT${EXTRA:+ $EXTRA}"
+  local CMDLINE="console=ttyS0,115200 loglevel=$LOGLEVEL printk.time=1 panic=0 lab.crash=none lab.wait=$WAIT rdinit=/edac-init $INJECT${EXTRA:+ $EXTRA}"
   local -a QEMU=(qemu-system-x86_64 -cpu max,la57=off -nographic -no-reboot -nic none -m 512M -smp 2
     -kernel "$KERNEL" -initrd "$(rel "$EDAC_INITRD")" -append "$CMDLINE")
   local LOGF="$T/$NAME.log" DATE t0 t1 END=""
