@@ -35,4 +35,10 @@ export interface PhysicalDump {
    * to `missing`.
    */
   readPhys(paddr: number, length: number, missing: MissingSink): Promise<Uint8Array>;
+  /**
+   * A hint: these physical addresses are about to be read. A dump whose pages
+   * lie back to back in the file reads them in a few large reads instead of
+   * one per page; errors are left for readPhys to report.
+   */
+  prefetch?(paddrs: readonly number[]): Promise<void>;
 }

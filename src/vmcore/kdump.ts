@@ -162,6 +162,8 @@ function popcount32(x: number): number {
 
 /** Most pages kept decompressed at once. */
 const PAGE_CACHE = 64;
+/** Largest read prefetch() makes of pages stored back to back. */
+const PREFETCH_MAX = 1 << 20;
 
 export class KdumpCompressed implements PhysicalDump {
   readonly format = "kdump-compressed" as const;
@@ -182,6 +184,11 @@ export class KdumpCompressed implements PhysicalDump {
   private chunkLoad: Promise<void> = Promise.resolve();
   private readonly inflight = new Map<number, Promise<Uint8Array | string>>();
   private readonly pages = new Map<number, Uint8Array>();
+  /**
+   * Decoded pages by file offset: makedumpfile stores a page of zeroes once and
+   * points every zero page's descriptor at it (dump levels without bit 1).
+   */
+  private readonly byOffset = new Map<number, Uint8Array>();
   private readonly descBlocks = new Map<number, Uint8Array>();
   /** pfns whose data was read (for the minimiser). */
   readonly touchedPfns = new Set<number>();
@@ -333,11 +340,19 @@ export class KdumpCompressed implements PhysicalDump {
     const bs = this.blockSize;
     if (d.size === 0 || d.size > bs) return `pfn ${pfn.toString(16)}: page descriptor size ${d.size} is invalid (block size ${bs})`;
     this.touchedPfns.add(pfn);
+    const shared = this.byOffset.get(d.offset);
+    if (shared) return this.cachePage(pfn, shared);
     const data = await this.src.read(d.offset, d.size);
     if (data.length < d.size) {
       this.noteTruncated(`page data of pfn ${pfn.toString(16)}`);
       return `pfn ${pfn.toString(16)}: page data past the end of the file`;
     }
+    return this.decodePage(pfn, d, data);
+  }
+
+  /** A page's stored bytes, decompressed and cached; or why they cannot be. */
+  private decodePage(pfn: number, d: { offset: number; size: number; flags: number }, data: Uint8Array): Uint8Array | string {
+    const bs = this.blockSize;
     let page: Uint8Array;
     try {
       if (d.flags & DUMP_DH_COMPRESSED_ZLIB) page = inflatePage(data, bs);
@@ -350,9 +365,51 @@ export class KdumpCompressed implements PhysicalDump {
       if (e instanceof DecompressError) return `pfn ${pfn.toString(16)}: ${e.message}`;
       throw e;
     }
+    if (this.byOffset.size >= 8) this.byOffset.delete(this.byOffset.keys().next().value!);
+    this.byOffset.set(d.offset, page);
+    return this.cachePage(pfn, page);
+  }
+
+  private cachePage(pfn: number, page: Uint8Array): Uint8Array {
     if (this.pages.size >= PAGE_CACHE) this.pages.delete(this.pages.keys().next().value!);
     this.pages.set(pfn, page);
     return page;
+  }
+
+  async prefetch(paddrs: readonly number[]): Promise<void> {
+    const bs = this.blockSize;
+    const want: Array<{ pfn: number; offset: number; size: number; flags: number }> = [];
+    const seen = new Set<number>();
+    for (const a of paddrs.slice(0, PAGE_CACHE >> 1)) {
+      const pfn = Math.floor(a / bs);
+      if (seen.has(pfn) || this.pages.has(pfn) || this.inflight.has(pfn)) continue;
+      seen.add(pfn);
+      const { dumped, index } = await this.locate(pfn);
+      if (!dumped) continue;
+      const d = await this.descriptor(index);
+      if (typeof d === "string" || d.size === 0 || d.size > bs || this.byOffset.has(d.offset)) continue;
+      if (want.some((w) => w.offset === d.offset)) continue; // a shared page (zeroes): loaded once by readPhys
+      want.push({ pfn, ...d });
+    }
+    want.sort((x, y) => x.offset - y.offset);
+    // makedumpfile writes pages in pfn order, back to back: one read per run.
+    for (let i = 0; i < want.length; ) {
+      const start = want[i]!.offset;
+      let end = start + want[i]!.size;
+      let j = i + 1;
+      while (j < want.length && want[j]!.offset === end && end - start < PREFETCH_MAX) end += want[j++]!.size;
+      if (j - i > 1) {
+        const buf = await this.src.read(start, end - start);
+        if (buf.length === end - start) {
+          for (let k = i; k < j; k++) {
+            const w = want[k]!;
+            this.touchedPfns.add(w.pfn);
+            this.decodePage(w.pfn, w, buf.subarray(w.offset - start, w.offset - start + w.size));
+          }
+        }
+      }
+      i = j;
+    }
   }
 
   async readPhys(paddr: number, length: number, missing: MissingSink): Promise<Uint8Array> {

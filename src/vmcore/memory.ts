@@ -114,6 +114,22 @@ export abstract class PagedMemory implements KernelMemory {
     }
     for (let i = 0; i < pieces.length; i += READ_AHEAD) {
       const batch = pieces.slice(i, i + READ_AHEAD);
+      if (this.dump.prefetch && batch.length > 1) {
+        const paddrs: number[] = [];
+        for (const pc of batch) {
+          if (this.dump.loadVirtRun?.(pc.v) !== undefined) continue;
+          const pageV = pc.v & ~0xfffn;
+          const known = this.cache.has(pageV);
+          const p = await this.vtop(pc.v, () => undefined);
+          if (p !== undefined) paddrs.push(p);
+          else if (!known) {
+            // Translate it again in readPiece, where what is missing gets reported.
+            this.cache.delete(pageV);
+            this.translations.failed--;
+          }
+        }
+        if (paddrs.length > 1) await this.dump.prefetch(paddrs);
+      }
       const results = await Promise.all(batch.map((pc) => this.readPiece(pc.v, pc.n)));
       results.forEach((r, k) => {
         for (const [a, n, why] of r.missing) missing(a, n, why);
