@@ -21,6 +21,10 @@
  * corpus's lkdtm.ko (and a vmlinux with debug info when --vmlinux PATH is
  * given), once per incident (as ndjson/watch/hook do) and in one batch.
  *
+ * Then `kpanic dmesg` against `node -e 0` and `makedumpfile --dump-dmesg` on
+ * the full dumps under corpora/generate/.cache (bench/vmcore.mjs,
+ * bench/RESULTS-vmcore.md), when the corpus generator has made them.
+ *
  * Options: --size-mb N (default 1024), --dense-mb N (default 100, at most
  * --size-mb), --runs N (best of N timings, default 1), --keep (keep the temp
  * directory), --symbols-only (skip the throughput part), --vmlinux PATH,
@@ -430,6 +434,20 @@ async function benchSymbols(lib, opts) {
   log("written to bench/RESULTS-symbols.md");
 }
 
+// ------------------------------------------------------------ vmcores ----
+
+/**
+ * `kpanic dmesg` beside `node -e 0` and `makedumpfile --dump-dmesg` on the
+ * full dumps the corpus generator left in corpora/generate/.cache (bench/vmcore.mjs,
+ * written to bench/RESULTS-vmcore.md); skipped with a note when there are none
+ * (a clean clone has only the minimised fixtures, which makedumpfile cannot read).
+ */
+function benchVmcore(opts) {
+  const r = spawnSync(process.execPath, [path.join(ROOT, "bench", "vmcore.mjs"), "--runs", String(Math.max(5, opts.runs)), "--out", path.join(ROOT, "bench", "RESULTS-vmcore.md")], { stdio: ["ignore", "inherit", "pipe"], encoding: "utf8" });
+  if (r.status === 0) log("written to bench/RESULTS-vmcore.md");
+  else log(`vmcore benchmark skipped: ${(r.stderr || "").trim() || `exit ${r.status}`}`);
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.symbolsOnly) {
@@ -514,6 +532,7 @@ async function main() {
     fs.writeFileSync(path.join(ROOT, "bench", "RESULTS.md"), md);
     log("written to bench/RESULTS.md");
     await benchSymbols(await import(pathToFileURL(dist).href), opts);
+    benchVmcore(opts);
     if (opts.keep) log(`kept ${dir}`);
   } finally {
     cleanup();

@@ -42,7 +42,7 @@ for (let i = 0; i < args.length; i++) {
 }
 if (dumps.length === 0) {
   const walk = (d) => (fs.existsSync(d) ? fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)])) : []);
-  dumps.push(...walk(path.join(ROOT, "corpora/generate/.cache/kdump")).filter((f) => /\/(?:dump\.\d+|vmcore)$/.test(f)));
+  dumps.push(...walk(path.join(ROOT, "corpora/generate/.cache/kdump")).filter((f) => /\/(?:dump\.\d+|vmcore|vmcore-elf\.\d+)$/.test(f)));
   dumps.push(...walk(path.join(ROOT, "corpora/generate/.cache/qemu-dump")).filter((f) => /\/vmcore[-a-z]*\.(?:elf|kdump-flat)$/.test(f)));
   dumps.push(...walk(path.join(ROOT, "corpora/generate/.cache/qemu-dump-arm64")).filter((f) => /\/vmcore\.(?:elf|kdump-flat)$/.test(f)));
 }
