@@ -376,3 +376,25 @@ describe("KFENCE reports (mm/kfence/report.c)", () => {
     expect(i.frames[1]?.function).toBe("demo_lookup");
   });
 });
+
+describe("skip entries", () => {
+  it("KASAN's arm64 tag-check skips are anchored: they do not skip a function that merely contains el1_", () => {
+    const l: [number, string][] = [
+      [7.0, "=================================================================="],
+      [7.0, "BUG: KASAN: invalid-access in __list_add_valid+0x10/0x90"],
+      [7.0, "Read at addr f6ff00001d527690 by task demo/77"],
+      [7.0, "CPU: 1 PID: 77 Comm: demo Not tainted 6.1.0 #1"],
+      [7.0, "Call trace:"],
+      [7.0, " kasan_report+0x134/0x380"],
+      [7.0, " do_tag_check_fault+0x74/0x90"],
+      [7.0, " el1_abort+0x40/0x60"],
+      [7.0, " el1h_64_sync_handler+0xb0/0xd0"],
+      [7.0, " __list_add_valid+0x10/0x90"],
+      [7.0, " demo_del1_src+0x78/0x7c"],
+      [7.0, " demo_ioctl+0x1a4/0x460"],
+      [7.0, "=================================================================="],
+    ];
+    const i = analyzeText(log(l)).incidents[0]!;
+    expect(i.title).toBe("KASAN: invalid-access Read in demo_del1_src");
+  });
+});
