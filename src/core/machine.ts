@@ -256,7 +256,7 @@ export class IncidentMachine {
         return;
       }
       o.read(rec);
-      if (++o.panicLines > MAX_PANIC_LINES) this.close("panic without end marker");
+      if (!o.ownAfterForeignPanic(rec) && ++o.panicLines > MAX_PANIC_LINES) this.close("panic without end marker");
       return;
     }
 

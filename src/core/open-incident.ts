@@ -193,6 +193,21 @@ export class OpenIncident {
     this.finishStack();
     this.panicMessage ??= panicMessageOf(rec.text);
     this.state = "panic";
+    const hc = this.header.caller;
+    // CONFIG_PRINTK_CALLER: another task panicked while this report was printing. The
+    // panic's lines (its task, its stack) are then not this report's, and this report's
+    // own task goes on printing its report.
+    if (hc !== null && hc.charCodeAt(0) === 84 /* T */ && rec.caller !== null && rec.caller.charCodeAt(0) === 84 && rec.caller !== hc) this.panicCaller = rec.caller;
+  }
+
+  /** The task that panicked, when it is not this report's (caller ids only). */
+  panicCaller: string | null = null;
+  /** The line being read is this report's own (not another task's panic). */
+  private own = true;
+
+  /** A line this report's own task printed after another task's panic: read as part of the report. */
+  ownAfterForeignPanic(rec: LogRecord): boolean {
+    return this.panicCaller !== null && rec.caller === this.header.caller;
   }
 
   private readDie(text: string): void {
@@ -209,6 +224,7 @@ export class OpenIncident {
     const a = this.g.anatomy;
     const t = rec.text;
     if (this.foreign) return false;
+    this.own = this.panicCaller === null || rec.caller === this.header.caller;
     // In a timestamped console log, an untimestamped line is another writer's
     // (the fuzzer's own output interleaved on the serial console): not the report's.
     if (rec.time === null && this.header.time !== null && t.length > 0) return false;
@@ -378,6 +394,16 @@ export class OpenIncident {
     const a = this.g.anatomy;
     const t = rec.text;
     const c0 = t.charCodeAt(0);
+    // Another task's panic: its CPU/registers/modules lines describe that task, not this report's;
+    // only what is the machine's (the KASLR offset) is taken.
+    if (!this.own) {
+      const m = a.kernelOffset.exec(t);
+      if (m) {
+        const off = m.groups?.["offset"] ?? null;
+        this.kaslrOffset ??= off === "disabled" ? null : off;
+      }
+      return;
+    }
     if (c0 === 67 /* C */ && !this.cpuLine && a.cpu.test(t)) {
       this.readCpuLine(t);
       return;
@@ -650,7 +676,7 @@ export class OpenIncident {
       ctx: null,
       depth: 0,
       pending: 0,
-      panic: this.state === "panic" && !this.kind.panic,
+      panic: this.state === "panic" && !this.kind.panic && !(this.panicCaller !== null && this.own),
       secondary: secondary !== null,
       afterIrq: 0,
       recorded: false,

@@ -398,3 +398,45 @@ describe("skip entries", () => {
     expect(i.title).toBe("KASAN: invalid-access Read in demo_del1_src");
   });
 });
+
+describe("another task's panic inside a report (caller ids)", () => {
+  // The shape of a real interleaving: task 100's KASAN report, task 200 panics after its header.
+  const c = (s: number, caller: string, text: string) => `[${s.toFixed(6).padStart(12)}][${caller.padStart(6)}] ${text}`;
+  const lines = [
+    c(9.0, "T100", "=================================================================="),
+    c(9.0, "T100", "BUG: KASAN: out-of-bounds in stack_trace_consume_entry+0x141/0x160"),
+    c(9.0, "T100", "Write of size 8 at addr ffffc90002f7f910 by task kworker/0:1/100"),
+    c(9.1, "T200", "Kernel panic - not syncing: corrupted stack end detected inside scheduler"),
+    c(9.1, "T200", "CPU: 1 PID: 200 Comm: kworker/u16:3 Not tainted 6.3.0 #0"),
+    c(9.1, "T200", "Call Trace:"),
+    c(9.1, "T200", " <TASK>"),
+    c(9.1, "T200", " panic+0x688/0x730"),
+    c(9.1, "T200", " __schedule+0x5301/0x5770"),
+    c(9.1, "T200", " worker_thread+0x160/0x1090"),
+    c(9.1, "T200", " </TASK>"),
+    c(9.2, "T100", "CPU: 0 PID: 100 Comm: kworker/0:1 Not tainted 6.3.0 #0"),
+    c(9.2, "T100", "Workqueue: events demo_trap_report_work"),
+    c(9.2, "T100", "Call Trace:"),
+    c(9.2, "T100", " <TASK>"),
+    c(9.2, "T100", " kasan_report+0x11c/0x130"),
+    c(9.2, "T100", " stack_trace_consume_entry+0x141/0x160"),
+    c(9.2, "T100", " insert_work+0x48/0x350"),
+    c(9.2, "T100", " queue_delayed_work_on+0x109/0x120"),
+    c(9.2, "T100", " demo_trap_report_work+0x9d1/0xc80"),
+    c(9.2, "T100", " process_one_work+0x991/0x15c0"),
+    c(9.2, "T100", " </TASK>"),
+    c(9.3, "T100", "=================================================================="),
+    c(9.4, "T200", "Rebooting in 86400 seconds.."),
+  ];
+  it("keeps the panic's task and stack apart and reads the report's own lines as the report", () => {
+    const { incidents } = analyzeText(lines.join("\n") + "\n");
+    expect(incidents).toHaveLength(1);
+    const i = incidents[0]!;
+    expect(i.title).toBe("KASAN: out-of-bounds Write in demo_trap_report_work");
+    expect(i.task).toMatchObject({ pid: 100, comm: "kworker/0:1" });
+    expect(i.fatal).toBe(true);
+    expect(i.panic?.message).toBe("corrupted stack end detected inside scheduler");
+    expect(i.frames.map((f) => f.function)).toContain("demo_trap_report_work");
+    expect(i.stacks.find((s) => s.label === "panic")?.frames.map((f) => f.function)).toEqual(["panic", "__schedule", "worker_thread"]);
+  });
+});
