@@ -276,6 +276,12 @@ describe("QEMU dump-guest-memory (real, minimised): makedumpfile cannot read the
     const unindent = (s: string): string => s.split("\n").map((l) => (l.startsWith("               ") ? l.slice(15) : l)).join("\n");
     expect(unindent(ours)).toBe(theirs);
   });
+
+  it.each(["qemu-nokaslr-vmcore.elf.gz", "qemu-nokaslr-vmcore.kdump-flat.gz"])("nokaslr %s (plain ELF, -z): the same log as the -p dump of the same guest", async (name) => {
+    const log = await readVmcoreLog(new BytesSource(bytes(join(VMCORE_DIR, name))));
+    expect(text(log.records)).toBe(readFileSync(join(VMCORE_DIR, "qemu-nokaslr.expected-dmesg.txt"), "latin1"));
+    expect(log.info.kernelOffset ?? 0n).toBe(0n);
+  });
 });
 
 describe("x86_64 page-table walk on the real page tables (KASLR)", () => {
