@@ -24,7 +24,7 @@ HOST_PACKAGES=(qemu-system-x86 qemu-system-arm busybox-static kexec-tools makedu
   gcc-12-arm-linux-gnueabihf binutils-arm-linux-gnueabihf)
 
 # All architectures of the corpus, in the order run.sh runs them.
-ALL_ARCHES=(x86_64 arm64 riscv64 ppc64el s390x armhf)
+ALL_ARCHES=(x86_64 arm64 riscv64 ppc64el s390x armhf i386)
 
 # arch_vars ARCH: sets DEBARCH (Debian architecture), FLAVOURS (kernel flavours; the first one
 # gets headers + lkdtm), KARCH (kernel ARCH=), CROSS (cross tool prefix, empty = host), SUITE
@@ -38,6 +38,9 @@ arch_vars() {
     ppc64el) DEBARCH=ppc64el; FLAVOURS=(powerpc64le);       KARCH=powerpc; CROSS=powerpc64le-linux-gnu- ;;
     s390x)   DEBARCH=s390x;   FLAVOURS=(s390x);             KARCH=s390;    CROSS=s390x-linux-gnu- ;;
     armhf)   DEBARCH=armhf;   FLAVOURS=(armmp);             KARCH=arm;     CROSS=arm-linux-gnueabihf- ;;
+    # 32-bit x86: the host's gcc-12 builds it (-m32 comes from the kernel's CONFIG_X86_32); PAE flavour
+    # (NX, 3-level paging: '*pdpt = ... *pde = ...' in page-fault reports)
+    i386)    DEBARCH=i386;    FLAVOURS=(686-pae);           KARCH=x86;     CROSS= ;;
     *) die "unknown arch $1" ;;
   esac
 }

@@ -1,5 +1,5 @@
 #!/bin/bash
-# fetch.sh ARCH : download Debian kernel packages for ARCH (x86_64|arm64|riscv64|ppc64el|s390x|armhf)
+# fetch.sh ARCH : download Debian kernel packages for ARCH (x86_64|arm64|riscv64|ppc64el|s390x|armhf|i386)
 # into the cache with `apt-get download` and unpack them with `dpkg -x`. Idempotent.
 source "$(dirname "$0")/common.sh"
 ARCH="${1:?arch}"

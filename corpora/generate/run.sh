@@ -1,6 +1,6 @@
 #!/bin/bash
 # Entry point of the kpanic real-kernel crash corpus generator.
-#   bash corpora/generate/run.sh [all|x86_64|arm64|riscv64|ppc64el|s390x|armhf|kdump|summary|CASE|ARCH/CASE ...]
+#   bash corpora/generate/run.sh [all|x86_64|arm64|riscv64|ppc64el|s390x|armhf|i386|kdump|summary|CASE|ARCH/CASE ...]
 #   (npm run corpora -- CASE)
 # No argument = all. A bare CASE name runs that case on every architecture that has it
 # in cases.tsv; ARCH/NAME (e.g. arm64/NAME, riscv64/NAME) picks one. Everything missing (apt packages,
@@ -14,7 +14,7 @@ add_arch() { while IFS= read -r l; do SEL+=("$l"); done < <(awk -F'\t' -v a="$1"
 for a in "$@"; do
   case "$a" in
     all) for x in "${ALL_ARCHES[@]}"; do add_arch "$x"; done; DO_SUMMARY=1 ;;
-    x86_64|arm64|riscv64|ppc64el|s390x|armhf) add_arch "$a" ;;
+    x86_64|arm64|riscv64|ppc64el|s390x|armhf|i386) add_arch "$a" ;;
     summary|verify) DO_SUMMARY=1 ;;
     */*) SEL+=("${a%%/*}"$'\t'"${a#*/}") ;;
     *) n=0
