@@ -1,4 +1,7 @@
-import { deflateSync } from "node:zlib";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { deflateSync, gunzipSync } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DecompressError, inflatePage, lzo1xDecompress, lzo1xPage, snappyPage, zstdPage } from "../../src/vmcore/decompress.js";
@@ -78,5 +81,35 @@ describe("page decompressors", () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe("page decompressors on the reference libraries' output", () => {
+  // 16 real pages of kernel memory, compressed page by page with libsnappy and libzstd
+  // (corpora/generate/page-codecs/make-vectors.mjs): no tool here writes such dumps.
+  const dir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "corpora", "vmcore", "page-codecs");
+  const raw = gunzipSync(readFileSync(join(dir, "ring-pages.raw.gz")));
+  const records = (file: string): Uint8Array[] => {
+    const b = readFileSync(join(dir, file));
+    const out: Uint8Array[] = [];
+    for (let at = 0; at < b.length; ) {
+      const n = b.readUInt32LE(at);
+      out.push(new Uint8Array(b.buffer, b.byteOffset + at + 4, n));
+      at += 4 + n;
+    }
+    return out;
+  };
+  it.each([
+    ["snappy", snappyPage],
+    ["zstd", zstdPage],
+  ] as const)("%s: every page decodes to the original bytes", (ext, decode) => {
+    const pages = records(`ring-pages.${ext}`);
+    expect(pages).toHaveLength(16);
+    pages.forEach((p, i) => {
+      expect(p.length).toBeLessThan(4096 + 64);
+      expect(Buffer.from(decode(p, 4096)).equals(raw.subarray(i * 4096, (i + 1) * 4096))).toBe(true);
+    });
+    // ...and a page cut short is an error, not a wrong page.
+    expect(() => decode(pages[3]!.subarray(0, pages[3]!.length >> 1), 4096)).toThrow(DecompressError);
   });
 });
