@@ -334,7 +334,11 @@ export function detectFormat(sample: string): InputFormat {
   ];
   let best: InputFormat = "dmesg";
   let bestN = 0;
+  // "[   10.000000] EDAC MC0: 1 CE ..." or "[ 1.2] usb 1-1: new device" (a grepped dmesg) look
+  // like journalctl's short-monotonic "[ts] host ident: msg"; journald's kernel lines say "kernel".
+  const journalKernel = lines.some((l) => MONO_SYSLOG_RE.exec(l)?.[3] === "kernel");
   for (const [f, re] of score) {
+    if (f === "journal-short" && re === MONO_SYSLOG_RE && !journalKernel) continue;
     let n = 0;
     for (const l of lines) if (re.test(l)) n++;
     if (n > bestN) {

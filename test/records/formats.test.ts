@@ -81,6 +81,13 @@ describe("input formats", () => {
     expect(detectFormat(plain.join("\n"))).toBe("dmesg");
     expect(detectFormat(readFileSync(join(ROOT, "corpora/x86_64/panic/sysrq-c.log"), "utf8"))).toBe("dmesg");
   });
+
+  it("a grepped dmesg whose lines look like 'host ident:' is still dmesg (journald's kernel lines say kernel:)", () => {
+    const edac = readFileSync(join(ROOT, "corpora/x86_64/hardware/edac-ce-repeated.log"), "utf8").split("\n").filter((l) => l.includes("EDAC MC0:"));
+    expect(edac.length).toBeGreaterThan(1);
+    expect(detectFormat(edac.join("\n"))).toBe("dmesg");
+    expect(detectFormat("[    1.100000] usb 1-1: new high-speed USB device number 2 using ehci-pci\n[    1.200000] usb 1-1: New USB device found\n")).toBe("dmesg");
+  });
 });
 
 describe("util-linux dmesg --json", () => {
