@@ -104,7 +104,8 @@ export function describe(i: Incident): [string, string][] {
     rows.push(["symbols", `${s.resolved} of ${s.resolved + s.unresolved} frames resolved${s.objects.length ? ` (${s.objects.join(", ")})` : ""}`]);
     for (const r of s.reasons.slice(0, 3)) rows.push(["", r]);
   }
-  rows.push(["guilty", i.guilty ?? "(none found)"]);
+  // A hardware error blames no kernel function: no row rather than "(none found)".
+  if (i.guilty !== null || i.class !== "hardware") rows.push(["guilty", i.guilty ?? "(none found)"]);
   if (i.panic) rows.push(["panic", i.panic.message]);
   if (i.corrupted) rows.push(["corrupted", i.corruptedReason ?? "yes"]);
   if (i.modules.length) rows.push(["modules", i.modules.length > 12 ? `${i.modules.slice(0, 12).join(" ")} … (${i.modules.length})` : i.modules.join(" ")]);

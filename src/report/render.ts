@@ -47,19 +47,56 @@ export interface TextOptions {
   raw?: boolean;
 }
 
+/** Incidents that repeat one another (same fingerprint, same fatality): the first, and the rest. */
+export interface IncidentGroup {
+  /** Index of the first incident in the report. */
+  index: number;
+  first: Incident;
+  repeats: Incident[];
+}
+
+/**
+ * Groups a report's incidents for the human formats: a flood of the same
+ * corrected memory error or WARNING is one row and one block, with a count
+ * (JSON and NDJSON keep every incident).
+ */
+export function groupIncidents(incidents: readonly Incident[]): IncidentGroup[] {
+  const groups: IncidentGroup[] = [];
+  const byKey = new Map<string, IncidentGroup>();
+  incidents.forEach((i, index) => {
+    const key = `${i.fingerprint}/${i.fatal ? 1 : 0}`;
+    const g = byKey.get(key);
+    if (g) g.repeats.push(i);
+    else {
+      const ng: IncidentGroup = { index, first: i, repeats: [] };
+      byKey.set(key, ng);
+      groups.push(ng);
+    }
+  });
+  return groups;
+}
+
+function repeatText(g: IncidentGroup): string {
+  const last = g.repeats[g.repeats.length - 1]!;
+  const when = last.time.uptime !== null ? `, the last at ${last.time.uptime.toFixed(2)} s` : "";
+  return `${g.repeats.length} more time${g.repeats.length === 1 ? "" : "s"} with the same fingerprint${when} (${baseName(last.source.name)}:${last.source.startLine})`;
+}
+
 export function renderSummaryTable(incidents: Incident[], width = 100): string {
   const titleWidth = Math.max(24, Math.min(70, width - 48));
   const rows = [["#", "uptime", "class", "fatal", "title", "source"]];
-  incidents.forEach((i, n) => {
+  for (const g of groupIncidents(incidents)) {
+    const i = g.first;
+    const count = g.repeats.length ? ` (×${g.repeats.length + 1})` : "";
     rows.push([
-      String(n + 1),
+      String(g.index + 1),
       i.time.uptime === null ? "-" : i.time.uptime.toFixed(2),
       i.class,
       i.fatal ? "yes" : "",
-      short(i.title, titleWidth),
+      short(i.title, titleWidth - count.length) + count,
       `${short(baseName(i.source.name), 18)}:${i.source.startLine}`,
     ]);
-  });
+  }
   return lazyTable().table(rows, {
     border: lazyTable().getBorderCharacters("norc"),
     drawHorizontalLine: (idx, size) => idx === 0 || idx === 1 || idx === size,
@@ -72,11 +109,11 @@ function baseName(p: string): string {
   return i >= 0 ? p.slice(i + 1) : p;
 }
 
-export function renderIncidentText(i: Incident, n: number, opts: TextOptions = {}): string {
+export function renderIncidentText(i: Incident, n: number, opts: TextOptions = {}, extra: [string, string][] = []): string {
   const maxFrames = opts.maxFrames ?? 16;
   const out: string[] = [];
   out.push(`== #${n} ${i.title}`);
-  const rows = describe(i);
+  const rows = [...extra, ...describe(i)];
   const w = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) out.push(`  ${k.padEnd(w)}  ${v}`);
   const stacks: [string, typeof i.frames][] = [];
@@ -124,7 +161,9 @@ export function renderText(r: Report, opts: TextOptions = {}): string {
     out.push(`kpanic: ${r.incidents.length} incident${r.incidents.length === 1 ? "" : "s"} in ${names}` + (r.incidents.some((i) => i.fatal) ? " — the kernel panicked" : ""));
     out.push("");
     out.push(renderSummaryTable(r.incidents, opts.width));
-    r.incidents.forEach((i, n) => out.push(renderIncidentText(i, n + 1, opts)));
+    for (const g of groupIncidents(r.incidents)) {
+      out.push(renderIncidentText(g.first, g.index + 1, opts, g.repeats.length ? [["repeated", repeatText(g)]] : []));
+    }
   }
   const s = out.join("\n");
   return s.endsWith("\n") ? s : s + "\n";
@@ -140,10 +179,12 @@ export function renderMarkdown(r: Report): string {
   if (r.incidents.length === 0) {
     out.push(`No incidents found in ${r.sources.map((s) => `\`${s.name}\``).join(", ")}.`, "");
   }
-  r.incidents.forEach((i, n) => {
-    out.push(`## ${n + 1}. ${mdEscape(i.title)}`, "");
+  for (const g of groupIncidents(r.incidents)) {
+    const i = g.first;
+    out.push(`## ${g.index + 1}. ${mdEscape(i.title)}${g.repeats.length ? ` (×${g.repeats.length + 1})` : ""}`, "");
     out.push("| field | value |", "|---|---|");
     for (const [k, v] of describe(i)) out.push(`| ${k} | ${mdEscape(v)} |`);
+    if (g.repeats.length) out.push(`| repeated | ${mdEscape(repeatText(g))} |`);
     out.push("");
     if (i.frames.length) {
       out.push("<details><summary>Call trace</summary>", "", "```");
@@ -163,7 +204,7 @@ export function renderMarkdown(r: Report): string {
     out.push("<details><summary>Raw log</summary>", "", "```");
     for (const l of i.text) out.push(l.replace(/```/g, "'''"));
     out.push("```", "", "</details>", "");
-  });
+  }
   if (r.diagnostics.length) {
     out.push("## Diagnostics", "");
     for (const d of r.diagnostics) out.push(`- ${d.severity}: ${mdEscape(d.message)}`);
