@@ -28,7 +28,7 @@ function goldenDiagnostics(ds: Diagnostic[]): unknown[] {
 }
 
 const logs = corpusLogs();
-const ARCH_OF_DIR: Record<string, string> = { x86_64: "x86_64", arm64: "arm64", riscv64: "riscv64", ppc64el: "powerpc64", s390x: "s390x", armhf: "arm" };
+const ARCH_OF_DIR: Record<string, string> = { x86_64: "x86_64", arm64: "arm64", riscv64: "riscv64", ppc64el: "powerpc64", s390x: "s390x", armhf: "arm", i386: "i386" };
 
 describe("real-kernel corpus", () => {
   it("is present", () => {
@@ -49,7 +49,7 @@ describe("real-kernel corpus", () => {
       else if (!log.includes("/misc/") && !log.includes("/user/")) expect(r.incidents.length).toBeGreaterThan(0);
 
       // The architecture comes from the log itself: each corpus directory is one.
-      const dir = /^corpora\/(x86_64|arm64|riscv64|ppc64el|s390x|armhf)\//.exec(log)?.[1];
+      const dir = /^corpora\/(x86_64|arm64|riscv64|ppc64el|s390x|armhf|i386)\//.exec(log)?.[1];
       if (dir) expect(r.incidents.map((i) => i.arch)).toEqual(r.incidents.map(() => ARCH_OF_DIR[dir]));
 
       const actual = { source: log, incidents: r.incidents.map(golden), diagnostics: goldenDiagnostics(r.diagnostics) };

@@ -370,6 +370,14 @@ export class OpenIncident {
         return false;
       }
       const exc = a.ip.exec(t);
+      // i386 ends a trace with the syscall's user-mode registers ("EIP: 0xb7f3c559"), with no
+      // <TASK> around them as x86_64 has: the trace is over there, and the "EIP: func+0x.."
+      // that die() prints again after "---[ end trace" is not a frame of it.
+      if (exc && !this.symbolFrame(exc.groups?.["rest"] ?? "") && userIpLine(t, exc.groups?.["rest"] ?? "")) {
+        this.finishStack();
+        this.readScalar(rec);
+        return true;
+      }
       if (exc) {
         // An exception frame inside the trace (pre-5.x unwinders print the
         // trapped context's registers inline, then go on with its frames).
@@ -1104,6 +1112,13 @@ function kernelIp(line: string, addr: string): boolean {
   const hex = addr.replace(/^0x/, "");
   if (hex.length === 16) return /^[89a-f]/.test(hex);
   return hex.length === 8 && /^[c-f]/.test(hex);
+}
+
+/** An i386 ip line that gives a bare user-space address ("EIP: 0xb7f3c559"). */
+function userIpLine(line: string, rest: string): boolean {
+  if (!line.startsWith("EIP: ")) return false;
+  const addr = /^(0x[0-9a-f]{1,16}|[0-9a-f]{8,16})$/.exec(rest.trim())?.[1];
+  return addr !== undefined && !kernelIp(line, addr);
 }
 
 /** "ffffffff81234567" or "0xffff..." → "0xffff...". */
