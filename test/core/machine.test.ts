@@ -375,6 +375,37 @@ describe("KFENCE reports (mm/kfence/report.c)", () => {
     const i = analyzeText(log(kfence(access))).incidents[0]!;
     expect(i.frames[1]?.function).toBe("demo_lookup");
   });
+  it("reads the object's stacks in the newer layout (object on its own line, '(... ago)', 'rcu freeing')", () => {
+    // mm/kfence/report.c of 6.12 (corpora/riscv64/kfence): "kfence-#N: 0x..-0x.., size=, cache=",
+    // then "allocated by task N on cpu N at T s (D s ago):" and "freed by task ...:" alike.
+    const l: [number, string][] = [
+      [1.9, "=================================================================="],
+      [1.9, "BUG: KFENCE: use-after-free read in demo_lookup+0x38/0x50 [demo]"],
+      [1.9, ""],
+      [1.9, "Use-after-free read at 0x000000004ad69895 (in kfence-#229):"],
+      [1.9, " demo_lookup+0x38/0x50 [demo]"],
+      [1.9, " demo_ioctl+0x8a/0x100 [demo]"],
+      [1.9, ""],
+      [1.9, "kfence-#229: 0x000000004ad69895-0x0000000035f0586d, size=64, cache=kmalloc-64"],
+      [1.9, ""],
+      [1.9, "allocated by task 141 on cpu 0 at 1.907479s (0.007418s ago):"],
+      [1.9, " demo_alloc+0x84/0x12e [demo]"],
+      [1.9, " demo_ioctl+0x1c/0x100 [demo]"],
+      [1.9, ""],
+      [1.9, "rcu freeing by task 141 on cpu 0 at 1.907800s (0.008000s ago):"],
+      [1.9, " demo_release+0x38/0x50 [demo]"],
+      [1.9, ""],
+      [1.9, "CPU: 0 UID: 0 PID: 141 Comm: demo Tainted: G           OE      6.12.117 #1"],
+      [1.9, "=================================================================="],
+    ];
+    const i = analyzeText(log(l)).incidents[0]!;
+    expect(i.title).toBe("KFENCE: use-after-free read in demo_lookup");
+    expect(i.frames.map((f) => f.function)).toEqual(["demo_lookup", "demo_ioctl"]);
+    expect(i.stacks.map((s) => [s.label, s.frames.map((f) => f.function)])).toEqual([
+      ["allocated by task 141 on cpu 0 at 1.907479s (0.007418s ago)", ["demo_alloc", "demo_ioctl"]],
+      ["rcu freeing by task 141 on cpu 0 at 1.907800s (0.008000s ago)", ["demo_release"]],
+    ]);
+  });
 });
 
 describe("skip entries", () => {
