@@ -79,7 +79,7 @@ fi
 # --- initrd: the corpus initrd + edac_inject.ko + /edac-init ------------------------------------
 EDAC_INITRD="$CACHE/edac/initrd-$FL-edac.cpio.gz"
 mkdir -p "$CACHE/edac"
-if [ ! -f "$EDAC_INITRD" ] || [ "$PLAIN_INITRD" -nt "$EDAC_INITRD" ] || [ "$0" -nt "$EDAC_INITRD" ] || [ "$MOD" -nt "$EDAC_INITRD" ]; then
+if [ ! -f "$EDAC_INITRD" ] || [ "$PLAIN_INITRD" -nt "$EDAC_INITRD" ] || [ "$GEN_DIR/edac-qemu.sh" -nt "$EDAC_INITRD" ] || [ "$MOD" -nt "$EDAC_INITRD" ]; then
   S="$(mktemp -d)"
   (cd "$S" && gunzip -c "$PLAIN_INITRD" | cpio -id --quiet)
   cat > "$S/edac-init" <<'EOF'

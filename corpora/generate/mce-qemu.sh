@@ -40,7 +40,7 @@ PLAIN_INITRD="$CACHE/$ARCH/initrd-$FL.cpio.gz"
 # initrd with the /mce-init wrapper (the corpus initrd + one file)
 MCE_INITRD="$CACHE/mce/initrd-$FL-mce.cpio.gz"
 mkdir -p "$CACHE/mce"
-if [ ! -f "$MCE_INITRD" ] || [ "$PLAIN_INITRD" -nt "$MCE_INITRD" ] || [ "$0" -nt "$MCE_INITRD" ]; then
+if [ ! -f "$MCE_INITRD" ] || [ "$PLAIN_INITRD" -nt "$MCE_INITRD" ] || [ "$GEN_DIR/mce-qemu.sh" -nt "$MCE_INITRD" ]; then
   S="$(mktemp -d)"
   (cd "$S" && gunzip -c "$PLAIN_INITRD" | cpio -id --quiet)
   cat > "$S/mce-init" <<'EOF'
