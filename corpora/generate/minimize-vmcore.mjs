@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { execFileSync } from "node:child_process";
 import { gzipSync } from "node:zlib";
 import { FileRandomAccess } from "../../dist/sources/vmcore.js";
-import { BytesSource, FlattenedSource, KdumpCompressed, RecordingSource, formatMakedumpfile, kernelMemory, parseVmcoreinfo, readVmcoreLog } from "../../dist/vmcore/index.js";
+import { BytesSource, FlattenedSource, KdumpCompressed, RecordingSource, formatMakedumpfile, kernelMemory, openDump, parseVmcoreinfo, readVmcoreLog, scanForVmcoreinfo, vmcoreInfoOf } from "../../dist/vmcore/index.js";
 import { readLog } from "../../dist/vmcore/printk.js";
 import { flatten, minimizeElf, minimizeKdump } from "../../dist/vmcore/minimize.js";
 
@@ -36,9 +36,23 @@ const head = await file.read(0, 16);
 const isFlat = Buffer.from(head).toString("latin1").startsWith("makedumpfile");
 const isElf = head[0] === 0x7f && head[1] === 0x45;
 let small, full, pagesKept, format, records;
+// A dump without a VMCOREINFO note: kpanic scans its memory for the kernel's copy. The scan is
+// not recorded (it reads everything before the page); the page itself is kept.
+async function scannedVmcoreinfo(dump, plainDump) {
+  if (dump.vmcoreinfo !== null) return;
+  const found = await scanForVmcoreinfo(plainDump);
+  if (found === null) return;
+  dump.vmcoreinfo = found.text;
+  await dump.readPhys(found.paddr, 4096, () => {});
+}
 if (isElf) {
   const rec = new RecordingSource(file);
-  const log = await readVmcoreLog(rec);
+  const { dump } = await openDump(rec);
+  await scannedVmcoreinfo(dump, (await openDump(file)).dump);
+  const info = vmcoreInfoOf(dump);
+  const memory = kernelMemory(dump, info);
+  const ring = await readLog(memory, info, { scanVmcoreinfo: false });
+  const log = { dump, memory, records: ring.records };
   full = log.records.map(formatMakedumpfile).join("");
   // Also keep the page-table pages that map the ring (read through the same recording source),
   // so tests can check the page-table walk against the other translations on real tables.
@@ -51,6 +65,7 @@ if (isElf) {
 } else {
   const src = isFlat ? await FlattenedSource.open(file) : file;
   const dump = await KdumpCompressed.open(src);
+  await scannedVmcoreinfo(dump, await KdumpCompressed.open(src));
   const info = parseVmcoreinfo(dump.vmcoreinfo ?? "");
   const mem = kernelMemory(dump, info);
   const ring = await readLog(mem, info);

@@ -1,5 +1,5 @@
 #!/bin/bash
-# vmcore-qemu.sh [kaslr|nokaslr|logbuf ...] : QEMU dump-guest-memory vmcores of a
+# vmcore-qemu.sh [kaslr|nokaslr|logbuf|novmcoreinfo ...] : QEMU dump-guest-memory vmcores of a
 # panicked x86_64 guest (sysrq-c), for kpanic's vmcore readers.
 #   .cache/qemu-dump/<variant>/vmcore.elf         dump-guest-memory          (ELF, p_vaddr 0)
 #   .cache/qemu-dump/<variant>/vmcore-paging.elf  dump-guest-memory -p       (ELF, paging: virtual addresses)
@@ -30,14 +30,16 @@ fi
 for V in "${VARIANTS[@]}"; do
   D="$OUT/$V"; rm -rf "$D"; mkdir -p "$D"
   EXTRA=""
+  VMCOREINFO_DEV=(-device vmcoreinfo)
   case "$V" in
     nokaslr) EXTRA=" nokaslr" ;;
     logbuf) EXTRA=" log_buf_len=1M" ;;	# ring allocated at boot: in the direct map, found by the page-table walk
+    novmcoreinfo) VMCOREINFO_DEV=() ;;	# no -device vmcoreinfo: the dumps carry no VMCOREINFO note (KASLR on)
   esac
   MON="$D/mon.sock"
   CMDLINE="console=ttyS0,115200 loglevel=7 printk.time=1 panic=0 lab.mods=qemu_fw_cfg lab.crash=sysrq-c$EXTRA"
   qemu-system-x86_64 -cpu max,la57=off -nographic -no-reboot -nic none -m 512M -smp 2 \
-    -device vmcoreinfo -monitor "unix:$MON,server,nowait" \
+    "${VMCOREINFO_DEV[@]}" -monitor "unix:$MON,server,nowait" \
     -kernel "$R/boot/vmlinuz-$KREL" -initrd "$INITRD" -append "$CMDLINE" \
     </dev/null >"$D/console.log" 2>"$D/qemu-stderr" &
   dump_after_panic $! "$MON" "$D" 240

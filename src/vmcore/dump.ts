@@ -41,4 +41,6 @@ export interface PhysicalDump {
    * one per page; errors are left for readPhys to report.
    */
   prefetch?(paddrs: readonly number[]): Promise<void>;
+  /** The physical ranges the dump holds data for, as far as its file goes (for scanning it whole). */
+  physRanges?(): Promise<Array<{ start: number; length: number }>>;
 }

@@ -182,6 +182,13 @@ export class Elf64Dump implements PhysicalDump {
     return undefined;
   }
 
+  async physRanges(): Promise<Array<{ start: number; length: number }>> {
+    const size = this.src.size;
+    return this.loads
+      .map((l) => ({ start: l.paddr, length: Math.max(0, Math.min(l.filesz, size - l.offset)) }))
+      .filter((r) => r.length > 0);
+  }
+
   async readPhys(paddr: number, length: number, missing: MissingSink): Promise<Uint8Array> {
     const out = new Uint8Array(length);
     let done = 0;

@@ -11,6 +11,7 @@ import { isKdumpSignature, KdumpCompressed } from "./kdump.js";
 import { readLog, type LogRecord, type RingOptions } from "./printk.js";
 import { parseVmcoreinfo, type VmcoreInfo } from "./vmcoreinfo.js";
 import { X86_64Memory } from "./x86_64.js";
+import { scanForVmcoreinfo } from "./scan.js";
 import { Arm64Memory, EM_AARCH64, looksArm64 } from "./arm64.js";
 import type { KernelArch, KernelMemory } from "./memory.js";
 
@@ -25,6 +26,7 @@ export { parseVmcoreinfo, type VmcoreInfo } from "./vmcoreinfo.js";
 export { X86_64Memory } from "./x86_64.js";
 export { Arm64Memory } from "./arm64.js";
 export { fmtSigned, type KernelArch, type KernelMemory, type Translations } from "./memory.js";
+export { scanForVmcoreinfo, vmcoreinfoPageText, type FoundVmcoreinfo } from "./scan.js";
 
 export type VmcoreKind = "kdump-compressed" | "kdump-flattened" | "elf64";
 
@@ -107,14 +109,32 @@ export function kernelMemory(dump: PhysicalDump, info: VmcoreInfo): KernelMemory
   return detectArch(dump, info) === "arm64" ? new Arm64Memory(dump, info) : new X86_64Memory(dump, info);
 }
 
+/**
+ * A dump without a VMCOREINFO note: look for the kernel's own copy in its
+ * memory (reads the whole dump once), and say so. Leaves dump.vmcoreinfo null
+ * when there is none.
+ */
+export async function findVmcoreinfo(dump: PhysicalDump, opts: RingOptions = {}): Promise<void> {
+  if (dump.vmcoreinfo !== null || opts.scanVmcoreinfo === false || !dump.physRanges) return;
+  const found = await scanForVmcoreinfo(dump);
+  if (found === null) return;
+  dump.vmcoreinfo = found.text;
+  dump.diagnostics.push({
+    code: "vmcoreinfo-scanned",
+    severity: "warning",
+    message: `the dump has no VMCOREINFO note (a QEMU guest without -device vmcoreinfo?): using the kernel's own copy found in its memory at physical 0x${found.paddr.toString(16)} (scanned ${(found.scanned / 1048576).toFixed(0)} MiB; start QEMU guests with -device vmcoreinfo to avoid this)`,
+  });
+}
+
 export function vmcoreInfoOf(dump: PhysicalDump): VmcoreInfo {
-  if (dump.vmcoreinfo === null) throw new VmcoreError("no-vmcoreinfo", "the dump has no VMCOREINFO note: the log cannot be found without it");
+  if (dump.vmcoreinfo === null) throw new VmcoreError("no-vmcoreinfo", "the dump has no VMCOREINFO note, and no copy of it was found in its memory: the log cannot be found without it (for QEMU guests, add -device vmcoreinfo)");
   return parseVmcoreinfo(dump.vmcoreinfo);
 }
 
 /** Opens a dump and decodes its kernel log. */
 export async function readVmcoreLog(src: RandomAccess, opts: RingOptions = {}): Promise<VmcoreLog> {
   const { dump, flat } = await openDump(src);
+  await findVmcoreinfo(dump, opts);
   const info = vmcoreInfoOf(dump);
   const memory = kernelMemory(dump, info);
   const ring = await readLog(memory, info, opts);
@@ -149,6 +169,7 @@ export interface VmcoreInspection {
  */
 export async function inspectVmcore(src: RandomAccess, opts: RingOptions = {}): Promise<VmcoreInspection> {
   const { dump, flat } = await openDump(src);
+  await findVmcoreinfo(dump, opts);
   const out: VmcoreInspection = { dump, diagnostics: [...dump.diagnostics] };
   if (flat) out.flat = flat;
   try {

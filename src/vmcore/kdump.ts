@@ -162,6 +162,8 @@ function popcount32(x: number): number {
 
 /** Most pages kept decompressed at once. */
 const PAGE_CACHE = 64;
+/** Bound on the runs of dumped pages physRanges() lists. */
+const MAX_RUNS = 1 << 20;
 /** Largest read prefetch() makes of pages stored back to back. */
 const PREFETCH_MAX = 1 << 20;
 
@@ -410,6 +412,40 @@ export class KdumpCompressed implements PhysicalDump {
       }
       i = j;
     }
+  }
+
+  /**
+   * Runs of dumped pages, from bitmap 2 as far as the file holds it (read
+   * 64 KiB at a time, not kept): a header claiming terabytes of memory costs
+   * only what its file has. At most MAX_RUNS runs.
+   */
+  async physRanges(): Promise<Array<{ start: number; length: number }>> {
+    const h = this.header;
+    const bs = this.blockSize;
+    const inFile = Math.max(0, Math.min(h.bitmapHalf, this.src.size - h.bitmap2));
+    const pfnLimit = Math.min(h.maxMapnr, inFile * 8);
+    const runs: Array<{ start: number; length: number }> = [];
+    let runStart = -1;
+    const STEP = 1 << 16;
+    for (let byteAt = 0; byteAt * 8 < pfnLimit && runs.length < MAX_RUNS; byteAt += STEP) {
+      const b = await this.src.read(h.bitmap2 + byteAt, Math.min(STEP, Math.ceil(pfnLimit / 8) - byteAt));
+      for (let i = 0; i < b.length; i++) {
+        const v = b[i]!;
+        if ((v === 0 && runStart < 0) || (v === 0xff && runStart >= 0)) continue;
+        for (let bit = 0; bit < 8; bit++) {
+          const pfn = (byteAt + i) * 8 + bit;
+          if (pfn >= pfnLimit) break;
+          const set = (v >> bit) & 1;
+          if (set && runStart < 0) runStart = pfn;
+          else if (!set && runStart >= 0) {
+            runs.push({ start: runStart * bs, length: (pfn - runStart) * bs });
+            runStart = -1;
+          }
+        }
+      }
+    }
+    if (runStart >= 0 && runs.length < MAX_RUNS) runs.push({ start: runStart * bs, length: (pfnLimit - runStart) * bs });
+    return runs;
   }
 
   async readPhys(paddr: number, length: number, missing: MissingSink): Promise<Uint8Array> {

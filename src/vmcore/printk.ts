@@ -51,6 +51,8 @@ export const DEFAULT_MAX_RING = 256 * 1024 * 1024;
 export interface RingOptions {
   /** Refuse rings larger than this (descriptors + infos + text), bytes. Default DEFAULT_MAX_RING. */
   maxRingBytes?: number;
+  /** Without a VMCOREINFO note, scan the dump's memory for the kernel's copy (default true; reads the whole dump). */
+  scanVmcoreinfo?: boolean;
 }
 
 const DESC_FLAGS_SHIFT = 62n;

@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BytesSource, readVmcoreLog, VmcoreError, type VmcoreLog } from "../../src/vmcore/index.js";
-import { HDR, PAGE_DESC_SIZE, readKdumpHeader } from "../../src/vmcore/kdump.js";
+import { HDR, PAGE_DESC_SIZE, readKdumpHeader, SUB } from "../../src/vmcore/kdump.js";
 import { flatten } from "../../src/vmcore/minimize.js";
 import { bytes, ZLIB_FIXTURE } from "./helpers.js";
 
@@ -57,6 +57,21 @@ describe("bad input", () => {
     const r = await attempt(b);
     if (r instanceof VmcoreError) expect(r.message).toMatch(/./);
     else expect(r.diagnostics.map((d) => d.code)).toContain("truncated-dump");
+  });
+
+  it("no VMCOREINFO and a header claiming terabytes of memory: the scan for the kernel's copy stays within the file", async () => {
+    const h = await readKdumpHeader(new BytesSource(fixture));
+    const b = fixture.slice();
+    const dv = new DataView(b.buffer);
+    dv.setBigInt64(h.blockSize + SUB.sizeVmcoreinfo, 0n, true);
+    dv.setUint32(HDR.bitmapBlocks, 1 << 24, true);
+    dv.setUint32(HDR.maxMapnr, 0xffffffff, true);
+    dv.setBigUint64(h.blockSize + SUB.maxMapnr64, 1n << 40n, true);
+    const t0 = performance.now();
+    const r = await attempt(b);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(r).toBeInstanceOf(VmcoreError);
+    expect((r as VmcoreError).message).toMatch(/no VMCOREINFO note, and no copy of it was found/);
   });
 
   it("page descriptors with huge sizes or offsets are reported, not followed", async () => {

@@ -4,11 +4,13 @@ import {
   formatJson,
   formatMakedumpfile,
   KdumpCompressed,
+  inspectVmcore,
   openDump,
   readVmcoreLog,
   sniffVmcore,
   summarizeLog,
   VmcoreError,
+  vmcoreinfoPageText,
   type LogRecord,
   type VmcoreLog,
 } from "../../src/vmcore/index.js";
@@ -324,5 +326,51 @@ describe("a ring in the direct map (log_buf_len=1M, KASLR): found by walking ini
     const log = await readVmcoreLog(new BytesSource(bytes(QEMU_LOGBUF_PAGING)));
     expect(log.memory.translations.pagetable).toBe(0);
     expect(text(log.records)).toBe(expected);
+  });
+});
+
+describe("no VMCOREINFO note (QEMU guest without -device vmcoreinfo; real, minimised)", () => {
+  const expected = readFileSync(join(VMCORE_DIR, "qemu-novmcoreinfo.expected-dmesg.txt"), "latin1");
+  const fixtures = ["qemu-novmcoreinfo-vmcore.elf.gz", "qemu-novmcoreinfo-vmcore.kdump-flat.gz"].map((f) => join(VMCORE_DIR, f));
+
+  it.each(fixtures)("%s: the kernel's own VMCOREINFO page is found in memory and the log read through it (KASLR)", async (fixture) => {
+    const log = await readVmcoreLog(new BytesSource(bytes(fixture)));
+    expect(text(log.records)).toBe(expected);
+    const d = log.diagnostics.find((x) => x.code === "vmcoreinfo-scanned");
+    expect(d?.severity).toBe("warning");
+    expect(d?.message).toMatch(/no VMCOREINFO note .* kernel's own copy found in its memory at physical 0x[0-9a-f]+ .*-device vmcoreinfo/);
+    expect(log.info.osrelease).toBe("6.1.0-56-amd64");
+    expect(log.info.kernelOffset).toBeGreaterThan(0n);
+  });
+
+  it("every line the guest printed on its console is in the log", () => {
+    const printed = readFileSync(join(VMCORE_DIR, "qemu-novmcoreinfo.console.txt"), "latin1").split("\n").filter((l) => /^\[ {0,4}\d+\.\d{6}\] /.test(l));
+    const have = new Set(expected.split("\n"));
+    expect(printed.length).toBeGreaterThan(300);
+    expect(printed.filter((l) => !have.has(l)).length).toBeLessThan(5);
+  });
+
+  it("without the scan (or without the page) the error says why and what to do", async () => {
+    await expect(readVmcoreLog(new BytesSource(bytes(fixtures[0]!)), { scanVmcoreinfo: false })).rejects.toThrow(/no VMCOREINFO note, and no copy of it was found .*-device vmcoreinfo/);
+    // The same dump with the page's "OSRELEASE=" overwritten: scanned in full, then the error.
+    const b = bytes(fixtures[0]!).slice();
+    const at = Buffer.from(b).indexOf("OSRELEASE=6.1.0-56-amd64\n");
+    expect(at).toBeGreaterThan(0);
+    b[at] = 0x58;
+    await expect(readVmcoreLog(new BytesSource(b))).rejects.toThrow(/no copy of it was found/);
+    const ins = await inspectVmcore(new BytesSource(b));
+    expect(ins.logError).toMatch(/no VMCOREINFO note/);
+  });
+
+  it("a page that merely starts with OSRELEASE= is not taken for VMCOREINFO", () => {
+    const page = (s: string) => {
+      const p = new Uint8Array(4096);
+      p.set(Buffer.from(s, "latin1"));
+      return p;
+    };
+    expect(vmcoreinfoPageText(page("OSRELEASE=6.1.0\nPAGESIZE=4096\nSYMBOL(prb)=ffffffff82a5c2e0\n"))).toMatch(/^OSRELEASE=6\.1\.0\n/);
+    expect(vmcoreinfoPageText(page("OSRELEASE=6.1.0\nsome text\n"))).toBeNull();
+    expect(vmcoreinfoPageText(page("OSRELEASE=6.1.0\nPAGESIZE=4096\n"))).toBeNull();
+    expect(vmcoreinfoPageText(page("XSRELEASE=6.1.0\nPAGESIZE=4096\nSYMBOL(prb)=1\n"))).toBeNull();
   });
 });
