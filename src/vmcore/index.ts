@@ -122,7 +122,7 @@ export async function findVmcoreinfo(dump: PhysicalDump, opts: RingOptions = {})
   dump.diagnostics.push({
     code: "vmcoreinfo-scanned",
     severity: "warning",
-    message: `the dump has no VMCOREINFO note (a QEMU guest without -device vmcoreinfo?): using the kernel's own copy found in its memory at physical 0x${found.paddr.toString(16)} (scanned ${(found.scanned / 1048576).toFixed(0)} MiB; start QEMU guests with -device vmcoreinfo to avoid this)`,
+    message: `the dump has no VMCOREINFO note (a QEMU guest without -device vmcoreinfo?): using the kernel's own copy found in its memory at physical 0x${found.paddr.toString(16)} (scanned ${found.scanned < 1048576 ? `${Math.ceil(found.scanned / 1024)} KiB` : `${(found.scanned / 1048576).toFixed(0)} MiB`}; start QEMU guests with -device vmcoreinfo to avoid this)`,
   });
 }
 
