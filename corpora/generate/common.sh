@@ -117,3 +117,77 @@ dump_after_panic() {
   wait "$qpid" 2>/dev/null || true
   rm -f "$mon"
 }
+
+# run_qemu LOGF TIMEOUT QEMU-ARGV...: boots a case and waits until QEMU exits, the console
+# shows the end of a panic (QEMU is then stopped), or TIMEOUT seconds pass. Sets DATE (UTC,
+# start), END (poweroff | panic-hang | timeout | exit) and WALL (seconds); QEMU's stderr goes
+# to qemu-stderr beside LOGF. (run-case.sh and mce-qemu.sh act while the guest runs and keep
+# their own loops; they share case_end.)
+run_qemu() {
+  local logf="$1" timeout="$2" t0 t1 qpid deadline
+  shift 2
+  DATE="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  END=""
+  t0=$(date +%s%N)
+  : > "$logf"
+  "$@" </dev/null >"$logf" 2>"$(dirname "$logf")/qemu-stderr" &
+  qpid=$!
+  deadline=$(( $(date +%s) + timeout ))
+  while kill -0 "$qpid" 2>/dev/null; do
+    if grep -aqF -- '---[ end Kernel panic' "$logf"; then
+      sleep 1; kill "$qpid" 2>/dev/null; END=panic-hang; break
+    fi
+    if [ "$(date +%s)" -ge $deadline ]; then kill "$qpid" 2>/dev/null; END=timeout; break; fi
+    sleep 0.2
+  done
+  wait "$qpid" 2>/dev/null || true
+  t1=$(date +%s%N)
+  case_end "$logf"
+  WALL="$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) / 1e9}')"
+}
+
+# case_end LOGF: when END is still empty, poweroff if the guest said so, else exit.
+case_end() {
+  [ -z "$END" ] || return 0
+  if grep -aqF 'reboot: Power down' "$1"; then END=poweroff; else END=exit; fi
+}
+
+# meta_head: the fields every case's meta.json starts with (from ARCH NAME FAMILY R KREL FL
+# QEMU CMDLINE DATE END WALL TIMEOUT), each line ending with a comma.
+meta_head() {
+  cat <<JSON
+  "arch": $(jstr "$ARCH"),
+  "case": $(jstr "$NAME"),
+  "family": $(jstr "$FAMILY"),
+  "kernelPackage": $(jstr "$(cat "$R/.package")"),
+  "kernelVersion": $(jstr "$(cat "$R/.version")"),
+  "kernelRelease": $(jstr "$KREL"),
+  "flavour": $(jstr "$FL"),
+  "qemuCommand": $(jstr "$(quote "${QEMU[@]}")"),
+  "kernelCommandLine": $(jstr "$CMDLINE"),
+  "date": $(jstr "$DATE"),
+  "end": $(jstr "$END"),
+  "wallSeconds": $WALL,
+  "timeoutSeconds": $TIMEOUT,
+JSON
+}
+
+# meta_tail: the fields every case's meta.json ends with (from LOGF EXPECT T NAME), the last
+# without a comma.
+meta_tail() {
+  cat <<JSON
+  "logSha256": $(jstr "$(sha "$LOGF")"),
+  "expect": $(jstr "$EXPECT"),
+  "dmesgFile": $( [ -f "$T/$NAME.dmesg" ] && jstr "$NAME.dmesg" || echo null)
+JSON
+}
+
+# install_case TMPDIR NAME DEST EXPECT: moves NAME.{log,dmesg,meta.json} into DEST (replacing
+# the old ones) and prints "yes" when the log has the expected line, else "NO".
+install_case() {
+  local t="$1" name="$2" dest="$3" expect="$4"
+  mkdir -p "$dest"
+  rm -f "$dest/$name".{log,dmesg,meta.json}
+  mv "$t/$name".* "$dest/"
+  if grep -aqE -- "$expect" "$dest/$name.log"; then echo yes; else echo NO; fi
+}

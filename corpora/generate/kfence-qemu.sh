@@ -146,59 +146,23 @@ run_case() {
   local CMDLINE="console=ttyS0,115200 loglevel=7 printk.time=1 panic=0 lab.crash=none lab.wait=$WAIT rdinit=/kfence-init kfence.sample_interval=1 lab.kfence_bug=$BUG${EXTRA:+ $EXTRA}"
   local -a QEMU=(qemu-system-riscv64 -M virt -bios default -nographic -no-reboot -nic none -m 512M -smp 2
     -kernel "$KERNEL" -initrd "$(rel "$KF_INITRD")" -append "$CMDLINE")
-  local LOGF="$T/$NAME.log" DATE t0 t1 END=""
-  DATE="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  t0=$(date +%s%N)
-  : > "$LOGF"
-  "${QEMU[@]}" </dev/null >"$LOGF" 2>"$T/qemu-stderr" &
-  local QPID=$! deadline=$(( $(date +%s) + TIMEOUT ))
-  while kill -0 "$QPID" 2>/dev/null; do
-    if grep -aqF -- '---[ end Kernel panic' "$LOGF"; then
-      sleep 1; kill "$QPID" 2>/dev/null; END=panic-hang; break
-    fi
-    if [ "$(date +%s)" -ge $deadline ]; then kill "$QPID" 2>/dev/null; END=timeout; break; fi
-    sleep 0.2
-  done
-  wait "$QPID" 2>/dev/null || true
-  t1=$(date +%s%N)
-  if [ -z "$END" ]; then
-    if grep -aqF 'reboot: Power down' "$LOGF"; then END=poweroff; else END=exit; fi
-  fi
-  local WALL
-  WALL="$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) / 1e9}')"
+  local LOGF="$T/$NAME.log" DATE END WALL
+  run_qemu "$LOGF" "$TIMEOUT" "${QEMU[@]}"
   extract_dmesg "$LOGF" "$T/$NAME.dmesg"
 
   cat > "$T/$NAME.meta.json" <<JSON
 {
-  "arch": $(jstr "$ARCH"),
-  "case": $(jstr "$NAME"),
-  "family": $(jstr "$FAMILY"),
-  "kernelPackage": $(jstr "$(cat "$R/.package")"),
-  "kernelVersion": $(jstr "$VER"),
-  "kernelRelease": $(jstr "$KREL"),
-  "flavour": $(jstr "$FL"),
-  "qemuCommand": $(jstr "$(quote "${QEMU[@]}")"),
-  "kernelCommandLine": $(jstr "$CMDLINE"),
-  "date": $(jstr "$DATE"),
-  "end": $(jstr "$END"),
-  "wallSeconds": $WALL,
-  "timeoutSeconds": $TIMEOUT,
+$(meta_head)
   "trigger": "kfence-inject-module",
   "provocation": "module-provoked: corpora/generate/kfence-inject/kfence_inject.c (bug=$BUG) kmalloc()s until it gets a KFENCE object and then does the buggy access itself; the report is KFENCE's own (mm/kfence/report.c of the unmodified kernel, enabled with kfence.sample_interval=1)",
   "moduleSourceSha256": $(jstr "$(sha "$SRCMOD/kfence_inject.c")"),
   "moduleSha256": $(jstr "$(sha "$MOD")"),
   "initrdSha256": $(jstr "$(sha "$KF_INITRD")"),
-  "logSha256": $(jstr "$(sha "$LOGF")"),
-  "expect": $(jstr "$EXPECT"),
-  "dmesgFile": $( [ -f "$T/$NAME.dmesg" ] && jstr "$NAME.dmesg" || echo null)
+$(meta_tail)
 }
 JSON
-  local DEST="$CORPORA_DIR/$ARCH/$FAMILY"
-  mkdir -p "$DEST"
-  rm -f "$DEST/$NAME".{log,dmesg,meta.json}
-  mv "$T/$NAME".* "$DEST/"
-  local ok=yes
-  grep -aqE -- "$EXPECT" "$DEST/$NAME.log" || ok=NO
+  local DEST="$CORPORA_DIR/$ARCH/$FAMILY" ok
+  ok="$(install_case "$T" "$NAME" "$DEST" "$EXPECT")"
   log "$ARCH/$FAMILY/$NAME: end=$END wall=${WALL}s bytes=$(stat -c %s "$DEST/$NAME.log") expect=$ok"
 }
 

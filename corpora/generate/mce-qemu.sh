@@ -150,9 +150,7 @@ run_case() {
   wait "$QPID" 2>/dev/null || true
   t1=$(date +%s%N)
   rm -rf "$MONDIR"
-  if [ -z "$END" ]; then
-    if grep -aqF 'reboot: Power down' "$LOGF"; then END=poweroff; else END=exit; fi
-  fi
+  case_end "$LOGF"
   local WALL INJ=null
   WALL="$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) / 1e9}')"
   [ -n "$tinj" ] && INJ="$(awk -v a="$t0" -v b="$tinj" 'BEGIN {printf "%.1f", (b - a) / 1e9}')"
@@ -165,35 +163,17 @@ run_case() {
   resp="$(tr -d '\r' < "$T/monitor.txt" | grep -av '^>>> \|^QEMU .* monitor\|^(qemu)' | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' | grep -av '^[[:space:]]*$' || true)"
   cat > "$T/$NAME.meta.json" <<JSON
 {
-  "arch": $(jstr "$ARCH"),
-  "case": $(jstr "$NAME"),
-  "family": $(jstr "$FAMILY"),
-  "kernelPackage": $(jstr "$(cat "$R/.package")"),
-  "kernelVersion": $(jstr "$(cat "$R/.version")"),
-  "kernelRelease": $(jstr "$KREL"),
-  "flavour": $(jstr "$FL"),
-  "qemuCommand": $(jstr "$(quote "${QEMU[@]}")"),
-  "kernelCommandLine": $(jstr "$CMDLINE"),
-  "date": $(jstr "$DATE"),
-  "end": $(jstr "$END"),
-  "wallSeconds": $WALL,
-  "timeoutSeconds": $TIMEOUT,
+$(meta_head)
   "trigger": "qemu-monitor-mce",
   "monitorCommands": [$cmds],
   "monitorReply": $(jstr "$resp"),
   "injectedAtSeconds": $INJ,
   "initrdSha256": $(jstr "$(sha "$INITRD")"),
-  "logSha256": $(jstr "$(sha "$LOGF")"),
-  "expect": $(jstr "$EXPECT"),
-  "dmesgFile": $( [ -f "$T/$NAME.dmesg" ] && jstr "$NAME.dmesg" || echo null)
+$(meta_tail)
 }
 JSON
-  local DEST="$CORPORA_DIR/$ARCH/$FAMILY"
-  mkdir -p "$DEST"
-  rm -f "$DEST/$NAME".{log,dmesg,meta.json}
-  mv "$T/$NAME".* "$DEST/"
-  local ok=yes
-  grep -aqE -- "$EXPECT" "$DEST/$NAME.log" || ok=NO
+  local DEST="$CORPORA_DIR/$ARCH/$FAMILY" ok
+  ok="$(install_case "$T" "$NAME" "$DEST" "$EXPECT")"
   log "$ARCH/$FAMILY/$NAME: end=$END wall=${WALL}s injected=${INJ}s bytes=$(stat -c %s "$DEST/$NAME.log") expect=$ok"
 }
 

@@ -94,19 +94,7 @@ extract_dmesg "$LOGF" "$T/$NAME.dmesg"
 
 cat > "$T/$NAME.meta.json" <<JSON
 {
-  "arch": $(jstr "$ARCH"),
-  "case": $(jstr "$NAME"),
-  "family": $(jstr "$FAMILY"),
-  "kernelPackage": $(jstr "$(cat "$R/.package")"),
-  "kernelVersion": $(jstr "$(cat "$R/.version")"),
-  "kernelRelease": $(jstr "$KREL"),
-  "flavour": $(jstr "$FL"),
-  "qemuCommand": $(jstr "$(quote "${QEMU[@]}")"),
-  "kernelCommandLine": $(jstr "$CMDLINE"),
-  "date": $(jstr "$DATE"),
-  "end": $(jstr "$END"),
-  "wallSeconds": $WALL,
-  "timeoutSeconds": $TIMEOUT,
+$(meta_head)
   "trigger": $(jstr "$TRIGGER"),
   "expect": $(jstr "$EXPECT"),
   "dmesgFile": $( [ -f "$T/$NAME.dmesg" ] && jstr "$NAME.dmesg" || echo null)
