@@ -28,9 +28,10 @@ ALL_ARCHES=(x86_64 arm64 riscv64 ppc64el s390x armhf i386)
 
 # arch_vars ARCH: sets DEBARCH (Debian architecture), FLAVOURS (kernel flavours; the first one
 # gets headers + lkdtm), KARCH (kernel ARCH=), CROSS (cross tool prefix, empty = host), SUITE
-# (Debian suite the kernel comes from: bookworm has no riscv64 port, so riscv64 uses trixie).
+# (Debian suite the kernel comes from: bookworm has no riscv64 port, so riscv64 uses trixie),
+# IMAGE_ONLY (1: fetch.sh fetches and unpacks only the kernel image, no headers, kbuild or busybox).
 arch_vars() {
-  SUITE=bookworm
+  SUITE=bookworm IMAGE_ONLY=0
   case "$1" in
     x86_64)  DEBARCH=amd64;   FLAVOURS=(amd64 cloud-amd64); KARCH=x86;     CROSS= ;;
     arm64)   DEBARCH=arm64;   FLAVOURS=(arm64);             KARCH=arm64;   CROSS=aarch64-linux-gnu- ;;
@@ -41,6 +42,9 @@ arch_vars() {
     # 32-bit x86: the host's gcc-12 builds it (-m32 comes from the kernel's CONFIG_X86_32); PAE flavour
     # (NX, 3-level paging: '*pdpt = ... *pde = ...' in page-fault reports)
     i386)    DEBARCH=i386;    FLAVOURS=(686-pae);           KARCH=x86;     CROSS= ;;
+    # Debian 11 bullseye's 5.10 kernel, image only (not in ALL_ARCHES; for vmcore-qemu.sh bullseye):
+    # the first lockless printk ring, still with its dictionary ring (gone in 5.11)
+    x86_64-bullseye) DEBARCH=amd64; FLAVOURS=(amd64);       KARCH=x86;     CROSS=; SUITE=bullseye; IMAGE_ONLY=1 ;;
     *) die "unknown arch $1" ;;
   esac
 }

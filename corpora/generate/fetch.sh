@@ -1,6 +1,7 @@
 #!/bin/bash
-# fetch.sh ARCH : download Debian kernel packages for ARCH (x86_64|arm64|riscv64|ppc64el|s390x|armhf|i386)
-# into the cache with `apt-get download` and unpack them with `dpkg -x`. Idempotent.
+# fetch.sh ARCH : download Debian kernel packages for ARCH (x86_64|arm64|riscv64|ppc64el|s390x|armhf|i386,
+# or x86_64-bullseye: Debian 11's 5.10 amd64 image only) into the cache with `apt-get download` and
+# unpack them with `dpkg -x`. Idempotent.
 source "$(dirname "$0")/common.sh"
 ARCH="${1:?arch}"
 arch_vars "$ARCH"
@@ -12,12 +13,13 @@ mkdir -p "$DEBS" "$HOSTDEBS"
 
 # apt for a foreign architecture without touching dpkg's architecture list:
 # own lists/cache dirs, only the Debian sources of the host (bookworm), or for riscv64
-# (no bookworm port) Debian 13 trixie, whose lists also carry amd64 for the matching host kbuild.
+# (no bookworm port) Debian 13 trixie, whose lists also carry amd64 for the matching host kbuild;
+# the same own lists for the host's architecture from another suite (x86_64-bullseye).
 APT=(apt-get -oAPT::Sandbox::User=root)
 APTCACHE=(apt-cache)
 HOSTAPT=("${APT[@]}") HOSTAPTCACHE=("${APTCACHE[@]}")
-if [ "$DEBARCH" != "$(dpkg --print-architecture)" ]; then
-  A="$CACHE/apt-$DEBARCH"
+if [ "$DEBARCH" != "$(dpkg --print-architecture)" ] || [ "$SUITE" != bookworm ]; then
+  A="$CACHE/apt-$ARCH"
   mkdir -p "$A/lists/partial" "$A/cache/archives/partial" "$A/sources.list.d"
   ARCHS="$DEBARCH"
   if [ "$SUITE" = bookworm ]; then
@@ -28,7 +30,7 @@ if [ "$DEBARCH" != "$(dpkg --print-architecture)" ]; then
     # a sources.list copied under sources.list.d needs the .list suffix
     [ -f "$A/sources.list.d/apt-sources.list" ] && mv "$A/sources.list.d/apt-sources.list" "$A/sources.list.d/main.list"
   else
-    ARCHS="$DEBARCH,$(dpkg --print-architecture)"
+    [ "$DEBARCH" = "$(dpkg --print-architecture)" ] || ARCHS="$DEBARCH,$(dpkg --print-architecture)"
     cat > "$A/sources.list.d/$SUITE.sources" <<SRC
 Types: deb
 URIs: http://deb.debian.org/debian
@@ -80,9 +82,9 @@ debfile() { ls "${2:-$DEBS}/${1}_"*.deb 2>/dev/null | sort -V | tail -1; }
 
 FL0="${FLAVOURS[0]}"
 IMGVER="$(candidate "linux-image-$ABI-$FL0")"
-if [ -z "$IMGVER" ] && [ "$DEBARCH" != amd64 ]; then
+if [ -z "$IMGVER" ] && { [ "$DEBARCH" != amd64 ] || [ "$SUITE" != bookworm ]; }; then
   # The pinned ABI is not in this architecture's archive (s390x: not in bookworm-security;
-  # riscv64: trixie): take what the flavour's metapackage depends on.
+  # riscv64: trixie; bullseye: 5.10): take what the flavour's metapackage depends on.
   A2="$({ "${APTCACHE[@]}" depends "linux-image-$FL0" 2>/dev/null || true; } | sed -n "s/.*Depends: linux-image-\(.*\)-$FL0\$/\1/p" | head -1)"
   [ -n "$A2" ] && log "linux-image-$ABI-$FL0 is not in the $DEBARCH archive ($SUITE): using linux-image-$A2-$FL0"
   ABI="$A2"
@@ -93,6 +95,30 @@ SERIES="$(echo "$IMGVER" | cut -d. -f1,2)"
 for fl in "${FLAVOURS[@]}"; do
   download "linux-image-$ABI-$fl=$IMGVER"
 done
+unpack_images() {	# one root per flavour
+  local fl R KREL
+  for fl in "${FLAVOURS[@]}"; do
+    R="$CACHE/$ARCH/$fl/root"
+    [ -f "$R/.done" ] && continue
+    rm -rf "$R"; mkdir -p "$R"
+    log "dpkg -x linux-image-$ABI-$fl -> $R"
+    dpkg -x "$(debfile "linux-image-$ABI-$fl")" "$R"
+    # trixie packages are merged-/usr (usr/lib/modules only): the tools here look in lib/modules
+    [ -e "$R/lib" ] || { [ -d "$R/usr/lib/modules" ] && ln -s usr/lib "$R/lib"; }
+    KREL="$(ls "$R/lib/modules")"
+    depmod -b "$R" "$KREL"
+    echo "$KREL" > "$R/.krel"
+    echo "$IMGVER" > "$R/.version"
+    echo "linux-image-$ABI-$fl" > "$R/.package"
+    sha "$(debfile "linux-image-$ABI-$fl")" > "$R/.deb-sha256"
+    touch "$R/.done"
+  done
+}
+if [ "$IMAGE_ONLY" = 1 ]; then
+  unpack_images
+  log "fetch $ARCH done: kernel $ABI ($IMGVER), image only"
+  exit 0
+fi
 download "linux-headers-$ABI-$FL0=$IMGVER"
 download "linux-headers-$ABI-common=$IMGVER"
 download busybox-static
@@ -114,21 +140,7 @@ download host "linux-source-$SERIES=$IMGVER"
 [ "$SUITE" = bookworm ] || download host "libc6$HA"
 
 # unpack: one root per flavour (image [+ headers + kbuild for the first flavour])
-for fl in "${FLAVOURS[@]}"; do
-  R="$CACHE/$ARCH/$fl/root"
-  [ -f "$R/.done" ] && continue
-  rm -rf "$R"; mkdir -p "$R"
-  log "dpkg -x linux-image-$ABI-$fl -> $R"
-  dpkg -x "$(debfile "linux-image-$ABI-$fl")" "$R"
-  # trixie packages are merged-/usr (usr/lib/modules only): the tools here look in lib/modules
-  [ -e "$R/lib" ] || { [ -d "$R/usr/lib/modules" ] && ln -s usr/lib "$R/lib"; }
-  KREL="$(ls "$R/lib/modules")"
-  depmod -b "$R" "$KREL"
-  echo "$KREL" > "$R/.krel"
-  echo "$IMGVER" > "$R/.version"
-  echo "linux-image-$ABI-$fl" > "$R/.package"
-  touch "$R/.done"
-done
+unpack_images
 
 # headers + host kbuild (always the build host's kbuild: it runs on the build host)
 H="$CACHE/$ARCH/headers"
