@@ -692,8 +692,17 @@ export class OpenIncident {
     this.resumable = null;
   }
 
+  /** The report started its own trace ("Call Trace:", not another CPU's) and no frame came. */
+  private emptyTraceStarted(): boolean {
+    const s = this.stack;
+    if (this.sawEmptyTrace) return true;
+    return s !== null && s.frames.length === 0 && !s.secondary && !s.panic && /^(?:Call [Tt]race|Backtrace|stack backtrace)$/.test(s.label);
+  }
+  private sawEmptyTrace = false;
+
   finishStack(): void {
     const s = this.stack;
+    if (s && s.frames.length === 0 && !s.secondary && !s.panic && this.primary === null && /^(?:Call [Tt]race|Backtrace|stack backtrace)$/.test(s.label)) this.sawEmptyTrace = true;
     this.stack = null;
     const armCaller = this.armCaller;
     const armAt = this.armCallerAt;
@@ -797,6 +806,10 @@ export class OpenIncident {
     const needsGuilty = f.title.includes("{guilty}");
     if (!corruptedReason && needsGuilty && guilty === null) corruptedReason = frames.length === 0 && !this.ip ? "no-stack-trace" : "no-guilty-frame";
     if (!corruptedReason && !f.noStack && frames.length === 0) corruptedReason = this.truncated ? "truncated" : "no-stack-trace";
+    // A "Call Trace:" the report began, and then the log ended before any frame: even a kind
+    // that needs no stack was cut short (a panic whose "Kernel Offset"/"Rebooting" lines
+    // follow an empty trace is complete: the kernel printed no frames).
+    if (!corruptedReason && this.endedBy === "end of input" && frames.length === 0 && this.rawFrames.length === 0 && this.emptyTraceStarted()) corruptedReason = "truncated";
 
     // "primary || fallback": the fallback is used (and the report is corrupted)
     // when a placeholder of the primary has no value, e.g. KASAN's access line is missing.

@@ -471,3 +471,21 @@ describe("another task's panic inside a report (caller ids)", () => {
     expect(i.stacks.find((s) => s.label === "panic")?.frames.map((f) => f.function)).toEqual(["panic", "__schedule", "worker_thread"]);
   });
 });
+
+describe("an empty trace", () => {
+  const head: [number, string][] = [
+    [9.0, "Kernel panic - not syncing: demo failure in demo_open"],
+    [9.0, "CPU: 1 PID: 77 Comm: demo Not tainted 6.1.0 #1"],
+    [9.0, "Hardware name: QEMU Standard PC (i440FX + PIIX, 1996)"],
+    [9.0, "Call Trace:"],
+  ];
+  it("at the end of the log: the report was cut short", () => {
+    const i = analyzeText(log(head)).incidents[0]!;
+    expect(i.corrupted).toBe(true);
+    expect(i.corruptedReason).toBe("truncated");
+  });
+  it("followed by the panic's own end: complete, the kernel printed no frames", () => {
+    const i = analyzeText(log([...head, [9.1, "Kernel Offset: disabled"], [9.1, "Rebooting in 86400 seconds.."]])).incidents[0]!;
+    expect(i.corrupted).toBe(false);
+  });
+});
