@@ -806,6 +806,9 @@ export class OpenIncident {
     const needsGuilty = f.title.includes("{guilty}");
     if (!corruptedReason && needsGuilty && guilty === null) corruptedReason = frames.length === 0 && !this.ip ? "no-stack-trace" : "no-guilty-frame";
     if (!corruptedReason && !f.noStack && frames.length === 0) corruptedReason = this.truncated ? "truncated" : "no-stack-trace";
+    // A sanitizer report with an Oops inside it (the reporting itself faulted, e.g. fetching
+    // the allocation stack): what it says after that is not the report.
+    if (!corruptedReason && this.kind.untilEnd && !this.kind.die && this.die !== null) corruptedReason = "oops-inside-report";
     // A "Call Trace:" the report began, and then the log ended before any frame: even a kind
     // that needs no stack was cut short (a panic whose "Kernel Offset"/"Rebooting" lines
     // follow an empty trace is complete: the kernel printed no frames).

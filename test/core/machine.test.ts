@@ -489,3 +489,26 @@ describe("an empty trace", () => {
     expect(i.corrupted).toBe(false);
   });
 });
+
+describe("a sanitizer report the reporting itself crashed in", () => {
+  it("is corrupted (oops-inside-report), keeps its title from the header", () => {
+    const l: [number, string][] = [
+      [8.0, "=================================================================="],
+      [8.0, "BUG: KASAN: slab-out-of-bounds in demo_write+0x2d/0x330"],
+      [8.0, "Write of size 88 at addr ffff8801d818fe98 by task demo/77"],
+      [8.0, "CPU: 1 PID: 77 Comm: demo Not tainted 6.1.0 #1"],
+      [8.0, "Call Trace:"],
+      [8.0, " demo_write+0x2d/0x330"],
+      [8.0, " demo_ioctl+0x10/0x80"],
+      [8.0, ""],
+      [8.0, "Allocated by task 77:"],
+      [8.1, "BUG: unable to handle page fault for address: 000000007c8b2954"],
+      [8.1, "Oops: 0000 [#1] SMP KASAN"],
+      [8.1, "RIP: 0010:depot_fetch_stack+0x11/0x40"],
+    ];
+    const i = analyzeText(log(l)).incidents[0]!;
+    expect(i.title).toBe("KASAN: slab-out-of-bounds Write in demo_write");
+    expect(i.corrupted).toBe(true);
+    expect(i.corruptedReason).toBe("oops-inside-report");
+  });
+});
