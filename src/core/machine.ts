@@ -303,6 +303,9 @@ export class IncidentMachine {
         o.applyHeader(hdr, rec);
         return;
       }
+      // Another report inside a sanitizer report's body (the reporting itself hit a WARNING or
+      // a BUG): the body is kept, but what it says after that is not all the report's.
+      if (o.kind.untilEnd && o.state === "body" && !o.kind.die && !hdr.kind.precursor) o.innerReport = true;
       if (!(o.kind.untilEnd && o.state === "body")) {
         // Without caller ids, a report that has not printed its stack yet when
         // another begins was interleaved with it (two CPUs at once): its stack,

@@ -200,6 +200,9 @@ export class OpenIncident {
     if (hc !== null && hc.charCodeAt(0) === 84 /* T */ && rec.caller !== null && rec.caller.charCodeAt(0) === 84 && rec.caller !== hc) this.panicCaller = rec.caller;
   }
 
+  /** Another report's header came inside this sanitizer report's body. */
+  innerReport = false;
+
   /** The task that panicked, when it is not this report's (caller ids only). */
   panicCaller: string | null = null;
   /** The line being read is this report's own (not another task's panic). */
@@ -806,9 +809,9 @@ export class OpenIncident {
     const needsGuilty = f.title.includes("{guilty}");
     if (!corruptedReason && needsGuilty && guilty === null) corruptedReason = frames.length === 0 && !this.ip ? "no-stack-trace" : "no-guilty-frame";
     if (!corruptedReason && !f.noStack && frames.length === 0) corruptedReason = this.truncated ? "truncated" : "no-stack-trace";
-    // A sanitizer report with an Oops inside it (the reporting itself faulted, e.g. fetching
-    // the allocation stack): what it says after that is not the report.
-    if (!corruptedReason && this.kind.untilEnd && !this.kind.die && this.die !== null) corruptedReason = "oops-inside-report";
+    // A sanitizer report with an Oops or another report inside it (the reporting itself faulted
+    // or warned, e.g. fetching the allocation stack): what it says after that is not the report.
+    if (!corruptedReason && this.kind.untilEnd && !this.kind.die && (this.die !== null || this.innerReport)) corruptedReason = "report-inside-report";
     // A "Call Trace:" the report began, and then the log ended before any frame: even a kind
     // that needs no stack was cut short (a panic whose "Kernel Offset"/"Rebooting" lines
     // follow an empty trace is complete: the kernel printed no frames).

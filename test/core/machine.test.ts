@@ -491,7 +491,7 @@ describe("an empty trace", () => {
 });
 
 describe("a sanitizer report the reporting itself crashed in", () => {
-  it("is corrupted (oops-inside-report), keeps its title from the header", () => {
+  it("is corrupted (report-inside-report), keeps its title from the header", () => {
     const l: [number, string][] = [
       [8.0, "=================================================================="],
       [8.0, "BUG: KASAN: slab-out-of-bounds in demo_write+0x2d/0x330"],
@@ -509,6 +509,24 @@ describe("a sanitizer report the reporting itself crashed in", () => {
     const i = analyzeText(log(l)).incidents[0]!;
     expect(i.title).toBe("KASAN: slab-out-of-bounds Write in demo_write");
     expect(i.corrupted).toBe(true);
-    expect(i.corruptedReason).toBe("oops-inside-report");
+    expect(i.corruptedReason).toBe("report-inside-report");
+  });
+  it("a WARNING inside a KMSAN report does the same", () => {
+    const l: [number, string][] = [
+      [8.0, "====================================================="],
+      [8.0, "BUG: KMSAN: uninit-value in demo_sched_in+0x2b6/0xca0"],
+      [8.0, " demo_sched_in+0x2b6/0xca0"],
+      [8.0, " demo_switch+0x72c/0xad0"],
+      [8.0, ""],
+      [8.0, "------------[ cut here ]------------"],
+      [8.0, "WARNING: CPU: 1 PID: 0 at lib/stackdepot.c:293 stack_depot_fetch+0x2f/0x60"],
+      [8.0, "CPU: 1 PID: 0 Comm: swapper/1 Not tainted 6.1.0 #1"],
+      [8.0, "Call Trace:"],
+      [8.0, " kmsan_print_origin+0x41/0x2e0"],
+      [8.0, "====================================================="],
+    ];
+    const i = analyzeText(log(l)).incidents[0]!;
+    expect(i.title).toBe("KMSAN: uninit-value in demo_sched_in");
+    expect(i.corruptedReason).toBe("report-inside-report");
   });
 });
