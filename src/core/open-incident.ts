@@ -202,6 +202,8 @@ export class OpenIncident {
 
   /** Another report's header came inside this sanitizer report's body. */
   innerReport = false;
+  /** The unwinder warned about the stack while this report printed it. */
+  private unwinderWarned = false;
 
   /** The task that panicked, when it is not this report's (caller ids only). */
   panicCaller: string | null = null;
@@ -227,6 +229,9 @@ export class OpenIncident {
     const a = this.g.anatomy;
     const t = rec.text;
     if (this.foreign) return false;
+    // x86's unwinder warning while this report printed its trace ("WARNING: kernel stack regs
+    // at ... has bad 'bp' value", "... frame pointer at ... has bad value"): the trace is unreliable.
+    if (t.charCodeAt(0) === 87 /* W */ && t.startsWith("WARNING: kernel stack ") && / has bad (?:'[a-z]{1,8}' )?value/.test(t)) this.unwinderWarned = true;
     this.own = this.panicCaller === null || rec.caller === this.header.caller;
     // In a timestamped console log, an untimestamped line is another writer's
     // (the fuzzer's own output interleaved on the serial console): not the report's.
@@ -812,6 +817,7 @@ export class OpenIncident {
     // A sanitizer report with an Oops or another report inside it (the reporting itself faulted
     // or warned, e.g. fetching the allocation stack): what it says after that is not the report.
     if (!corruptedReason && this.kind.untilEnd && !this.kind.die && (this.die !== null || this.innerReport)) corruptedReason = "report-inside-report";
+    if (!corruptedReason && this.unwinderWarned) corruptedReason = "unreliable-unwind";
     // A "Call Trace:" the report began, and then the log ended before any frame: even a kind
     // that needs no stack was cut short (a panic whose "Kernel Offset"/"Rebooting" lines
     // follow an empty trace is complete: the kernel printed no frames).

@@ -530,3 +530,24 @@ describe("a sanitizer report the reporting itself crashed in", () => {
     expect(i.corruptedReason).toBe("report-inside-report");
   });
 });
+
+describe("the unwinder's own warning inside a report", () => {
+  it("marks the report's trace unreliable (corrupted), not a second incident", () => {
+    const l: [number, string][] = [
+      [10.5, "PANIC: double fault, error_code: 0x0"],
+      [10.5, "CPU: 0 PID: 917 Comm: demo Not tainted 6.1.0 #1"],
+      [10.5, "RIP: 0010:demo_ioctl+0xfea/0x103e"],
+      [10.5, "Kernel panic - not syncing: Machine halted."],
+      [10.5, "Call Trace:"],
+      [10.5, " <#DF>"],
+      [10.5, " dump_stack+0x8f/0xc4"],
+      [10.5, " panic+0xda/0x22f"],
+      [10.5, "WARNING: kernel stack regs at ffff880019a05f58 in demo:917 has bad 'bp' value ffffc90000277e18"],
+      [10.5, "unwind stack type:0 next_sp:0000000000277d78 mask:0x10 graph_idx:0"],
+    ];
+    const { incidents } = analyzeText(log(l));
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]!.title).toBe("PANIC: double fault in demo_ioctl");
+    expect(incidents[0]!.corruptedReason).toBe("unreliable-unwind");
+  });
+});
