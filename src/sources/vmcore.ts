@@ -41,6 +41,10 @@ export class FileRandomAccess implements RandomAccess {
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
+    return this.readSync(offset, length);
+  }
+
+  readSync(offset: number, length: number): Uint8Array {
     const start = Math.max(0, offset);
     const len = Math.max(0, Math.min(length, this.size - start));
     if (len === 0) return new Uint8Array(0);

@@ -57,7 +57,7 @@ export class FlattenedSource implements RandomAccess {
         this.diagnostics.push({ code: "flat-too-many", severity: "error", message: `more than ${MAX_RECORDS} flattened records; stopping the index there` });
         break;
       }
-      const b = await this.src.read(pos, 16);
+      const b = this.src.readSync ? this.src.readSync(pos, 16) : await this.src.read(pos, 16);
       this.indexStats.reads++;
       this.indexStats.bytesRead += b.length;
       const dv = view(b);

@@ -9,6 +9,8 @@ export interface RandomAccess {
   /** Total size in bytes. */
   readonly size: number;
   read(offset: number, length: number): Promise<Uint8Array>;
+  /** The same, synchronously, when the source can (long runs of small reads skip a promise each). */
+  readSync?(offset: number, length: number): Uint8Array;
 }
 
 /** What a reader cost: for `--stats`. */
@@ -25,11 +27,14 @@ export class BytesSource implements RandomAccess {
     return this.bytes.length;
   }
   read(offset: number, length: number): Promise<Uint8Array> {
+    return Promise.resolve(this.readSync(offset, length));
+  }
+  readSync(offset: number, length: number): Uint8Array {
     const start = Math.max(0, Math.min(offset, this.bytes.length));
     const end = Math.max(start, Math.min(offset + Math.max(0, length), this.bytes.length));
     this.stats.reads++;
     this.stats.bytesRead += end - start;
-    return Promise.resolve(this.bytes.subarray(start, end));
+    return this.bytes.subarray(start, end);
   }
 }
 
