@@ -26,10 +26,16 @@ export class FileRandomAccess implements RandomAccess {
   ) {}
 
   static async open(path: string): Promise<FileRandomAccess> {
+    if (path === "-" || path === "") {
+      throw new SourceError("a vmcore is read at random offsets, not as a stream, so standard input will not do: save it to a file first (e.g. cat > /var/tmp/vmcore) and give its path", path || "-");
+    }
     let fd: number;
     try {
       fd = openSync(path, "r");
     } catch (e) {
+      if ((e as NodeJS.ErrnoException)?.code === "ENOENT") {
+        throw new SourceError(`${path}: no such file; check the path (kdump writes /var/crash/<stamp>/dump.<stamp>; RHEL /var/crash/<host>-<date>/vmcore)`, path);
+      }
       throw new SourceError(describeFsError(e, path), path);
     }
     const st = fstatSync(fd);

@@ -146,7 +146,12 @@ describe("kpanic dmesg: --caller and the lean path", () => {
     expect(missing.stderr).toMatch(/Not enough non-option arguments/);
     const nofile = run(["dmesg", join(TMP, "nope")]);
     expect(nofile.status).toBe(2);
-    expect(nofile.stderr).toMatch(/no such file/);
+    expect(nofile.stderr).toMatch(/no such file; check the path \(kdump writes \/var\/crash\/<stamp>\/dump\.<stamp>/);
+    for (const cmd of ["dmesg", "info"]) {
+      const stdin = run([cmd, "-"]);
+      expect(stdin.status).toBe(2);
+      expect(stdin.stderr).toMatch(/standard input will not do: save it to a file first/);
+    }
   });
 
   it("--caller puts the caller id after the time, as the console does with CONFIG_PRINTK_CALLER", () => {
