@@ -69,7 +69,7 @@ export async function openDump(src: RandomAccess): Promise<OpenedDump> {
     }
     throw new VmcoreError("bad-header", "flattened dump: the reassembled data is neither kdump-compressed nor ELF");
   }
-  throw new VmcoreError("not-a-vmcore", "not a vmcore: no ELF core, KDUMP or makedumpfile flattened signature");
+  throw new VmcoreError("not-a-vmcore", "not a vmcore: no ELF core, KDUMP or makedumpfile flattened signature (a kernel log is read with kpanic analyze FILE)");
 }
 
 export interface VmcoreLog {
