@@ -101,6 +101,22 @@ describe("compressed dumps", () => {
     }
   });
 
+  it("an interrupted run (SIGINT while decompressing) removes its copy and exits 130", () => {
+    const dir = mkdtempSync(join(TMP, "int-"));
+    const gzBig = join(TMP, "big.vmcore.gz");
+    writeFileSync(gzBig, gzipSync(Buffer.concat([Buffer.from(RAW), Buffer.alloc(64 << 20)]), { level: 1 }));
+    // The child interrupts itself the moment the copy exists (the notice), while it is still being written.
+    const script = [
+      `import { unwrapVmcore } from ${JSON.stringify(join(ROOT, "dist", "sources", "vmcore.js"))};`,
+      `await unwrapVmcore(${JSON.stringify(gzBig)}, "gzip", () => process.kill(process.pid, "SIGINT"));`,
+      `console.log("not interrupted");`,
+    ].join("\n");
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { env: { ...process.env, TMPDIR: dir }, encoding: "utf8", timeout: 60_000 });
+    expect(r.status).toBe(130);
+    expect(r.stdout).not.toMatch(/not interrupted/);
+    expect(copies(dir)).toEqual([]);
+  });
+
   it("a truncated gzip dump is an error that says what to check, and leaves no copy behind", async () => {
     const dir = mkdtempSync(join(TMP, "t-"));
     const cut = join(TMP, "cut.gz");
