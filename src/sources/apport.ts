@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createGunzip } from "node:zlib";
 import split2 from "split2";
+import { releaseTempDir, trackTempDir } from "./tempdirs.js";
 
 export interface ApportKernelReport {
   fields: Record<string, string>;
@@ -71,7 +72,10 @@ export async function readApportReport(path: string): Promise<ApportKernelReport
     key = line.slice(0, c);
     const first = line.slice(c + 1).trim();
     if (key === "VmCore" && first === "base64") {
-      tmp ??= mkdtempSync(join(tmpdir(), "kpanic-apport-"));
+      if (tmp === null) {
+        tmp = mkdtempSync(join(tmpdir(), "kpanic-apport-"));
+        trackTempDir(tmp);
+      }
       vmcorePath = join(tmp, "vmcore");
       const gunzip = createGunzip();
       const out = createWriteStream(vmcorePath, { mode: 0o600 });
@@ -88,5 +92,14 @@ export async function readApportReport(path: string): Promise<ApportKernelReport
   const logs: Record<string, string> = {};
   for (const [k, v] of Object.entries(fields)) if (LOGLIKE.test(k) && v.trim()) logs[k] = v;
   const dir = tmp;
-  return { fields, logs, vmcorePath, cleanup: () => (dir ? rmSync(dir, { recursive: true, force: true }) : undefined) };
+  return {
+    fields,
+    logs,
+    vmcorePath,
+    cleanup: () => {
+      if (!dir) return;
+      rmSync(dir, { recursive: true, force: true });
+      releaseTempDir(dir);
+    },
+  };
 }

@@ -3,12 +3,13 @@
  * read whole) for the readers in src/vmcore, and the kernel log of a vmcore as
  * a text stream for the analyser.
  */
-import { closeSync, fstatSync, openSync, readSync, rmSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { formatMakedumpfile, inspectVmcore, readVmcoreLog, sniffVmcore, type RandomAccess, type ReadStats, type VmcoreDiagnostic, type VmcoreInspection, type VmcoreLog } from "../vmcore/index.js";
 import type { RingOptions } from "../vmcore/printk.js";
 import { describeFsError, SourceError } from "./errors.js";
+import { releaseTempDir, trackTempDir } from "./tempdirs.js";
 
 /**
  * A file read by positioned reads, counting what it reads. The reads are
@@ -147,11 +148,11 @@ export async function unwrapVmcore(path: string, wrapping: Wrapping, notice?: (m
     if (sniffVmcore(Buffer.concat(head).subarray(0, 64)) === null) return null;
     const t0 = process.hrtime.bigint();
     const dir = await mkdtemp(join(tmpdir(), "kpanic-vmcore-"));
-    track(dir);
+    trackTempDir(dir);
     notice?.(`${path} is ${wrapping}-compressed; decompressing it to a private temporary file in ${dir} first (a compressed dump cannot be read in place; decompress it once to skip this)`);
     const remove = async (): Promise<void> => {
       await rm(dir, { recursive: true, force: true });
-      liveCopies.delete(dir);
+      releaseTempDir(dir);
     };
     const file = join(dir, basename(path).replace(/\.(?:gz|xz|zst|bz2)$/, "") || "vmcore");
     let bytes = 0;
@@ -182,36 +183,6 @@ export async function unwrapVmcore(path: string, wrapping: Wrapping, notice?: (m
     // Stopping a decoder early (a compressed log, not a dump, after its first bytes) can make it
     // complain as it is torn down (xz-decompress's cancel): that is not an error of the input.
     await Promise.resolve(it.return?.()).catch(() => undefined);
-  }
-}
-
-/**
- * Temporary copies not yet removed: a copy holds a whole machine's memory, so an
- * interrupted run (Ctrl-C during a long decompression, SIGTERM) removes them too.
- */
-const liveCopies = new Set<string>();
-let exitHooks = false;
-
-function track(dir: string): void {
-  liveCopies.add(dir);
-  if (exitHooks) return;
-  exitHooks = true;
-  const sweep = (): void => {
-    for (const d of liveCopies) {
-      try {
-        rmSync(d, { recursive: true, force: true });
-      } catch {
-        // best effort: the process is ending
-      }
-    }
-    liveCopies.clear();
-  };
-  process.on("exit", sweep);
-  for (const [sig, n] of [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1]] as const) {
-    process.once(sig, () => {
-      sweep();
-      process.exit(128 + n);
-    });
   }
 }
 
