@@ -186,8 +186,27 @@ export async function unwrapVmcore(path: string, wrapping: Wrapping, notice?: (m
   }
 }
 
-/** A vmcore file, or a compressed one decompressed to a temporary copy; null when it is neither. */
-async function openDump(path: string, notice?: (message: string) => void): Promise<{ f: FileRandomAccess; unwrapped: Unwrapped | null } | null> {
+/** The dump as the readers see it, and the file actually read (for --stats). */
+interface OpenedFile {
+  src: RandomAccess;
+  file: FileRandomAccess;
+  unwrapped: Unwrapped | null;
+  /** An .xz dump read block by block in place. */
+  xz?: XzBlocks;
+}
+
+/** What block-wise reading of an .xz dump did. */
+export interface XzBlocks {
+  total: number;
+  decoded: number;
+  largest: number;
+}
+
+/**
+ * A vmcore file; an .xz one written in independent blocks, read in place block by block; any
+ * other compressed one decompressed to a temporary copy; null when it is neither.
+ */
+async function openDump(path: string, notice?: (message: string) => void): Promise<OpenedFile | null> {
   const f = await FileRandomAccess.open(path);
   let head: Uint8Array;
   try {
@@ -196,18 +215,47 @@ async function openDump(path: string, notice?: (message: string) => void): Promi
     await f.close();
     throw new SourceError(describeFsError(e, path), path);
   }
-  if (sniffVmcore(head) !== null) return { f, unwrapped: null };
-  await f.close();
+  if (sniffVmcore(head) !== null) return { src: f, file: f, unwrapped: null };
   const w = wrappingOf(head);
+  if (w === "xz") {
+    const { XzBlockAccess } = await import("./xzblocks.js");
+    const xa = await XzBlockAccess.open(f, path).catch(() => null);
+    if (xa) {
+      const h = await xa.read(0, 64).catch(() => null);
+      if (h !== null && sniffVmcore(h) !== null) {
+        const xz: XzBlocks = { total: xa.blockCount, decoded: 0, largest: xa.largestBlock };
+        const src: RandomAccess = {
+          size: xa.size,
+          read: async (o, l) => {
+            const b = await xa.read(o, l);
+            xz.decoded = xa.blocksDecoded;
+            return b;
+          },
+        };
+        xz.decoded = xa.blocksDecoded;
+        return { src, file: f, unwrapped: null, xz };
+      }
+    }
+  }
+  await f.close();
   if (w === null) return null;
   const u = await unwrapVmcore(path, w, notice);
   if (u === null) return null;
   try {
-    return { f: await FileRandomAccess.open(u.path), unwrapped: u };
+    const c = await FileRandomAccess.open(u.path);
+    return { src: c, file: c, unwrapped: u };
   } catch (e) {
     await u.remove();
     throw e;
   }
+}
+
+function xzDiagnostic(path: string, x: XzBlocks): VmcoreDiagnostic {
+  return {
+    code: "xz-blocks",
+    severity: "info",
+    message: `${path} is xz-compressed in ${x.total} independent blocks (up to ${(x.largest / 1048576).toFixed(1)} MiB each): read in place, ${x.decoded} block${x.decoded === 1 ? "" : "s"} decompressed`,
+  };
 }
 
 function unwrapDiagnostic(path: string, u: Unwrapped): VmcoreDiagnostic {
@@ -219,17 +267,18 @@ function unwrapDiagnostic(path: string, u: Unwrapped): VmcoreDiagnostic {
 }
 
 /** Opens a vmcore file and decodes its log; the caller gets the file's read statistics too. */
-export async function readVmcoreFile(path: string, opts: VmcoreFileOptions = {}): Promise<{ log: VmcoreLog; stats: ReadStats; size: number; unwrapped?: Unwrapped }> {
+export async function readVmcoreFile(path: string, opts: VmcoreFileOptions = {}): Promise<{ log: VmcoreLog; stats: ReadStats; size: number; unwrapped?: Unwrapped; xz?: XzBlocks }> {
   const d = await openDump(path, opts.notice);
   // Not a vmcore: the readers say why (no ELF core, KDUMP or flattened signature).
   if (d === null) return readPlain(path, opts);
-  const { f, unwrapped } = d;
+  const { src, file, unwrapped, xz } = d;
   try {
-    const log = await readVmcoreLog(f, opts);
+    const log = await readVmcoreLog(src, opts);
     if (unwrapped) log.diagnostics.unshift(unwrapDiagnostic(path, unwrapped));
-    return { log, stats: f.stats, size: f.size, ...(unwrapped ? { unwrapped } : {}) };
+    if (xz) log.diagnostics.unshift(xzDiagnostic(path, xz));
+    return { log, stats: file.stats, size: file.size, ...(unwrapped ? { unwrapped } : {}), ...(xz ? { xz } : {}) };
   } finally {
-    await f.close();
+    await file.close();
     await unwrapped?.remove();
   }
 }
@@ -245,16 +294,17 @@ async function readPlain(path: string, opts: RingOptions): Promise<{ log: Vmcore
 }
 
 /** Opens a vmcore file and describes it, reading its log when possible (kpanic info). */
-export async function inspectVmcoreFile(path: string, opts: VmcoreFileOptions = {}): Promise<{ inspection: VmcoreInspection; stats: ReadStats; size: number; unwrapped?: Unwrapped }> {
+export async function inspectVmcoreFile(path: string, opts: VmcoreFileOptions = {}): Promise<{ inspection: VmcoreInspection; stats: ReadStats; size: number; unwrapped?: Unwrapped; xz?: XzBlocks }> {
   const d = await openDump(path, opts.notice);
-  const f = d?.f ?? (await FileRandomAccess.open(path));
+  const file = d?.file ?? (await FileRandomAccess.open(path));
   const unwrapped = d?.unwrapped ?? null;
   try {
-    const inspection = await inspectVmcore(f, opts);
+    const inspection = await inspectVmcore(d?.src ?? file, opts);
     if (unwrapped) inspection.diagnostics.unshift(unwrapDiagnostic(path, unwrapped));
-    return { inspection, stats: f.stats, size: f.size, ...(unwrapped ? { unwrapped } : {}) };
+    if (d?.xz) inspection.diagnostics.unshift(xzDiagnostic(path, d.xz));
+    return { inspection, stats: file.stats, size: file.size, ...(unwrapped ? { unwrapped } : {}), ...(d?.xz ? { xz: d.xz } : {}) };
   } finally {
-    await f.close();
+    await file.close();
     await unwrapped?.remove();
   }
 }
@@ -270,20 +320,15 @@ const RECORDS_PER_CHUNK = 256;
  */
 export async function openVmcoreLog(path: string, opts: VmcoreFileOptions = {}): Promise<{ name: string; stream: AsyncIterable<string> } | null> {
   const head = await readHeadOf(path);
-  if (head === null) return null;
-  const wrapping = sniffVmcore(head) === null ? wrappingOf(head) : null;
-  if (sniffVmcore(head) === null && wrapping === null) return null;
+  if (head === null || (sniffVmcore(head) === null && wrappingOf(head) === null)) return null;
+  const d = await openDump(path, opts.notice);
+  if (d === null) return null; // a compressed log, not a dump
   let log: VmcoreLog;
-  if (wrapping === null) log = (await readVmcoreFile(path, opts)).log;
-  else {
-    const u = await unwrapVmcore(path, wrapping, opts.notice);
-    if (u === null) return null; // a compressed log, not a dump
-    try {
-      log = (await readPlain(u.path, opts)).log;
-      log.diagnostics.unshift(unwrapDiagnostic(path, u));
-    } finally {
-      await u.remove();
-    }
+  try {
+    log = await readVmcoreLog(d.src, opts);
+  } finally {
+    await d.file.close();
+    await d.unwrapped?.remove();
   }
   const records = log.records;
   async function* stream(): AsyncGenerator<string> {

@@ -4,7 +4,7 @@
  * bin/kpanic.js against the full command line.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -78,6 +78,49 @@ describe("compressed dumps", () => {
     if (p === null) return; // the compressor is not installed here
     const res = await readVmcoreFile(p);
     expect(res.log.records.map((r) => formatMakedumpfile(r)).join("")).toBe(expectedDmesg());
+  });
+
+  // test/fixtures/zlib-d31.kdump.xz: the minimised kdump fixture compressed by xz 5.4
+  // (`xz -T2 --block-size=16384`: 7 independent blocks, as every multi-threaded xz writes).
+  const XZ_BLOCKS = join(ROOT, "test", "fixtures", "zlib-d31.kdump.xz");
+
+  it("reads an .xz dump written in independent blocks in place, decompressing only the blocks it needs", async () => {
+    const dir = mkdtempSync(join(TMP, "xz-"));
+    const before = process.env["TMPDIR"];
+    process.env["TMPDIR"] = dir;
+    try {
+      const res = await readVmcoreFile(XZ_BLOCKS);
+      expect(res.log.records.map((r) => formatMakedumpfile(r)).join("")).toBe(expectedDmesg());
+      expect(res.unwrapped).toBeUndefined();
+      expect(res.xz?.total).toBe(7);
+      expect(res.xz!.decoded).toBeGreaterThan(0);
+      expect(res.xz!.decoded).toBeLessThan(7);
+      expect(res.log.diagnostics[0]).toMatchObject({ code: "xz-blocks", severity: "info" });
+      expect(res.stats.bytesRead).toBeLessThan(statSync(XZ_BLOCKS).size);
+      const v = await openVmcoreLog(XZ_BLOCKS);
+      let text = "";
+      for await (const c of v!.stream) text += c;
+      expect(text).toBe(expectedDmesg());
+    } finally {
+      if (before === undefined) delete process.env["TMPDIR"];
+      else process.env["TMPDIR"] = before;
+    }
+    expect(copies(dir)).toEqual([]); // no temporary copy was needed
+  });
+
+  it("an .xz dump whose index does not check out is decompressed whole instead; a corrupt block is a clear error", async () => {
+    const xzb = readFileSync(XZ_BLOCKS);
+    const badIndex = Buffer.from(xzb);
+    badIndex[badIndex.length - 14] ^= 0xff; // inside the index CRC32, just before the footer
+    const p1 = join(TMP, "bad-index.kdump.xz");
+    writeFileSync(p1, badIndex);
+    // xz itself rejects the stream then: the copy fails, with xz's own words.
+    await expect(readVmcoreFile(p1)).rejects.toThrow(/not valid xz data/);
+    const badBlock = Buffer.from(xzb);
+    badBlock[12 + 200] ^= 0x55; // inside the first block's compressed data
+    const p2 = join(TMP, "bad-block.kdump.xz");
+    writeFileSync(p2, badBlock);
+    await expect(readVmcoreFile(p2)).rejects.toThrow(/not valid xz data.*xz -t/);
   });
 
   it("kpanic info and kpanic analyze read compressed dumps too; a compressed log is not a dump", async () => {
