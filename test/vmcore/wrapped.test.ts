@@ -111,13 +111,13 @@ describe("compressed dumps", () => {
   it("an .xz dump whose index does not check out is decompressed whole instead; a corrupt block is a clear error", async () => {
     const xzb = readFileSync(XZ_BLOCKS);
     const badIndex = Buffer.from(xzb);
-    badIndex[badIndex.length - 14] ^= 0xff; // inside the index CRC32, just before the footer
+    badIndex[badIndex.length - 14] = badIndex[badIndex.length - 14]! ^ 0xff; // inside the index CRC32, just before the footer
     const p1 = join(TMP, "bad-index.kdump.xz");
     writeFileSync(p1, badIndex);
     // xz itself rejects the stream then: the copy fails, with xz's own words.
     await expect(readVmcoreFile(p1)).rejects.toThrow(/not valid xz data/);
     const badBlock = Buffer.from(xzb);
-    badBlock[12 + 200] ^= 0x55; // inside the first block's compressed data
+    badBlock[12 + 200] = badBlock[12 + 200]! ^ 0x55; // inside the first block's compressed data
     const p2 = join(TMP, "bad-block.kdump.xz");
     writeFileSync(p2, badBlock);
     await expect(readVmcoreFile(p2)).rejects.toThrow(/not valid xz data.*xz -t/);
