@@ -23,10 +23,25 @@ export function printVmcoreDiagnostic(file: string, d: VmcoreDiagnostic, quiet: 
 }
 
 /** Error message for a vmcore that could not be opened or decoded. */
-export function vmcoreFailure(file: string, e: unknown): string | undefined {
+function vmcoreFailure(file: string, e: unknown): string | undefined {
   if (e instanceof SourceError) return e.message;
   if (e instanceof VmcoreError) return `${file}: ${e.message}`;
   return undefined;
+}
+
+/**
+ * Opens a dump with `open`; an error the user can act on (no such file, not
+ * a dump) is printed and gives null (exit 2), anything else is thrown.
+ */
+export async function openReported<T>(file: string, open: () => Promise<T>): Promise<T | null> {
+  try {
+    return await open();
+  } catch (e) {
+    const msg = vmcoreFailure(file, e);
+    if (msg === undefined) throw e;
+    process.stderr.write(`kpanic: error: ${msg}\n`);
+    return null;
+  }
 }
 
 /** A notice printed before a long decompression (unless --quiet). */
@@ -37,15 +52,8 @@ export function noticePrinter(quiet: boolean): ((m: string) => void) | undefined
 export async function runDmesg(args: DmesgArgs): Promise<number> {
   const out = new Output(process.stdout);
   const t0 = process.hrtime.bigint();
-  let res;
-  try {
-    res = await readVmcoreFile(args.vmcore, { notice: noticePrinter(args.quiet) });
-  } catch (e) {
-    const msg = vmcoreFailure(args.vmcore, e);
-    if (msg === undefined) throw e;
-    process.stderr.write(`kpanic: error: ${msg}\n`);
-    return EXIT_USAGE;
-  }
+  const res = await openReported(args.vmcore, () => readVmcoreFile(args.vmcore, { notice: noticePrinter(args.quiet) }));
+  if (res === null) return EXIT_USAGE;
   const { log } = res;
   for (const d of log.diagnostics) printVmcoreDiagnostic(args.vmcore, d, args.quiet);
   const caller = args.caller === true && !args.json;

@@ -702,15 +702,13 @@ export class OpenIncident {
 
   /** The report started its own trace ("Call Trace:", not another CPU's) and no frame came. */
   private emptyTraceStarted(): boolean {
-    const s = this.stack;
-    if (this.sawEmptyTrace) return true;
-    return s !== null && s.frames.length === 0 && !s.secondary && !s.panic && /^(?:Call [Tt]race|Backtrace|stack backtrace)$/.test(s.label);
+    return this.sawEmptyTrace || (this.stack !== null && isEmptyOwnTrace(this.stack));
   }
   private sawEmptyTrace = false;
 
   finishStack(): void {
     const s = this.stack;
-    if (s && s.frames.length === 0 && !s.secondary && !s.panic && this.primary === null && /^(?:Call [Tt]race|Backtrace|stack backtrace)$/.test(s.label)) this.sawEmptyTrace = true;
+    if (s && this.primary === null && isEmptyOwnTrace(s)) this.sawEmptyTrace = true;
     this.stack = null;
     const armCaller = this.armCaller;
     const armAt = this.armCallerAt;
@@ -1144,6 +1142,11 @@ function userIpLine(line: string, rest: string): boolean {
   if (!line.startsWith("EIP: ")) return false;
   const addr = /^(0x[0-9a-f]{1,16}|[0-9a-f]{8,16})$/.exec(rest.trim())?.[1];
   return addr !== undefined && !kernelIp(line, addr);
+}
+
+/** A trace of the report's own ("Call Trace:", not another CPU's or the panic's) without a frame. */
+function isEmptyOwnTrace(s: { frames: readonly unknown[]; secondary: boolean; panic: boolean; label: string }): boolean {
+  return s.frames.length === 0 && !s.secondary && !s.panic && /^(?:Call [Tt]race|Backtrace|stack backtrace)$/.test(s.label);
 }
 
 /** "ffffffff81234567" or "0xffff..." → "0xffff...". */

@@ -9,6 +9,7 @@ import { createGunzip } from "node:zlib";
 import { Readable } from "node:stream";
 import { Decompress as ZstdStream } from "fzstd";
 import xz from "xz-decompress";
+import { compressionOf } from "./compression.js";
 import { describeFsError, SourceError } from "./errors.js";
 
 export { describeFsError, SourceError };
@@ -44,7 +45,7 @@ export async function openSource(path: string, stdin: NodeJS.ReadableStream = pr
   } catch (e) {
     throw new SourceError(describeFsError(e, path), path);
   }
-  const other = compressedWith(magic);
+  const other = compressionOf(magic);
   // bzip2 (old logrotate setups): streamed through the bzip2 program; no npm decoder was both fast and safe on bad input.
   if (other === "bzip2") return { name: path, stream: unbzip2(path) };
   const stream = createReadStream(path, { highWaterMark: CHUNK_SIZE });
@@ -54,7 +55,7 @@ export async function openSource(path: string, stdin: NodeJS.ReadableStream = pr
     stream.once("error", (e) => reject(new SourceError(describeFsError(e, path), path)));
   });
   // gzip (rotated kern.log.2.gz): streamed through node:zlib, never inflated whole.
-  if (magic[0] === 0x1f && magic[1] === 0x8b) return { name: path, stream: stream.pipe(createGunzip({ chunkSize: CHUNK_SIZE })) };
+  if (other === "gzip") return { name: path, stream: stream.pipe(createGunzip({ chunkSize: CHUNK_SIZE })) };
   // zstd (logrotate with compresscmd zstd, Fedora/Arch archives): streamed through fzstd.
   if (other === "zstd") return { name: path, stream: unzstd(stream, path) };
   // xz (logrotate with compresscmd xz): streamed through xz-decompress (xz-embedded compiled to WebAssembly).
@@ -129,14 +130,6 @@ export async function* unbzip2(path: string, programs: readonly string[] = ["lbz
   } finally {
     if (child.exitCode === null) child.kill();
   }
-}
-
-/** Compression formats other than gzip, from their magic bytes (zstd and xz are read in-process; bzip2 through the bzip2 program). */
-export function compressedWith(m: Uint8Array): "zstd" | "xz" | "bzip2" | null {
-  if (m[0] === 0x28 && m[1] === 0xb5 && m[2] === 0x2f && m[3] === 0xfd) return "zstd";
-  if (m[0] === 0xfd && m[1] === 0x37 && m[2] === 0x7a && m[3] === 0x58 && m[4] === 0x5a && m[5] === 0x00) return "xz";
-  if (m[0] === 0x42 && m[1] === 0x5a && m[2] === 0x68) return "bzip2";
-  return null;
 }
 
 /** xz-embedded's return codes (xz.h), as xz-decompress reports them. */

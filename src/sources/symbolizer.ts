@@ -34,7 +34,8 @@ import {
 } from "../symbolize/resolve.js";
 import type { Diagnostic, Frame, Incident, UnnamedResolution } from "../types.js";
 import type { AddressLookup } from "../symbolize/symtab.js";
-import { compressedWith, openSource, readHead } from "./file.js";
+import { compressionOf } from "./compression.js";
+import { openSource, readHead } from "./file.js";
 import { FileRandomAccess } from "./vmcore.js";
 
 export interface SymbolizerOptions {
@@ -301,7 +302,7 @@ export class Symbolizer {
     const head = await headOrEmpty(p, 8);
     if (head.length >= 4 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46) {
       this.vmlinuxes.push({ path: p });
-    } else if (compressedWith(head) || (head[0] === 0x1f && head[1] === 0x8b)) {
+    } else if (compressionOf(head) !== null) {
       this.vmlinuxes.push({ path: p }); // a compressed vmlinux: sorted out when loaded
     } else if (explicit || /^(?:System\.map|kallsyms)/.test(name)) {
       this.maps.push({ path: p });
@@ -390,7 +391,7 @@ export class Symbolizer {
     }
     let path = c.path;
     const head = await headOrEmpty(path, 8);
-    if (compressedWith(head) || (head[0] === 0x1f && head[1] === 0x8b)) {
+    if (compressionOf(head) !== null) {
       try {
         const dir = await this.tmpDir();
         const out = join(dir, `${this.copies++}-${basename(path).replace(/\.(?:xz|zst|gz)$/, "")}`);

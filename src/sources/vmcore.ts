@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { formatMakedumpfile, inspectVmcore, readVmcoreLog, sniffVmcore, type RandomAccess, type ReadStats, type VmcoreDiagnostic, type VmcoreInspection, type VmcoreLog } from "../vmcore/index.js";
 import type { RingOptions } from "../vmcore/printk.js";
+import { compressionOf, type Compression } from "./compression.js";
 import { describeFsError, SourceError } from "./errors.js";
 import { releaseTempDir, trackTempDir } from "./tempdirs.js";
 
@@ -94,22 +95,11 @@ export async function isVmcoreFile(path: string): Promise<boolean> {
   return h !== null && sniffVmcore(h) !== null;
 }
 
-/** The compressions a dump may come wrapped in, from their magic bytes. */
-export type Wrapping = "gzip" | "xz" | "zstd" | "bzip2";
-
-export function wrappingOf(m: Uint8Array): Wrapping | null {
-  if (m[0] === 0x1f && m[1] === 0x8b) return "gzip";
-  if (m[0] === 0x28 && m[1] === 0xb5 && m[2] === 0x2f && m[3] === 0xfd) return "zstd";
-  if (m[0] === 0xfd && m[1] === 0x37 && m[2] === 0x7a && m[3] === 0x58 && m[4] === 0x5a && m[5] === 0x00) return "xz";
-  if (m[0] === 0x42 && m[1] === 0x5a && m[2] === 0x68) return "bzip2";
-  return null;
-}
-
 /** A wrapped dump decompressed to a private temporary file. */
 export interface Unwrapped {
   /** The temporary copy (mode 0600 in a mode 0700 directory). */
   path: string;
-  wrapping: Wrapping;
+  wrapping: Compression;
   /** Decompressed size. */
   bytes: number;
   ms: number;
@@ -130,7 +120,7 @@ export interface VmcoreFileOptions extends RingOptions {
  * the usual tools do not), and the readers need positioned reads. null when
  * the content is not a vmcore (a compressed log). The caller removes the copy.
  */
-export async function unwrapVmcore(path: string, wrapping: Wrapping, notice?: (message: string) => void): Promise<Unwrapped | null> {
+export async function unwrapVmcore(path: string, wrapping: Compression, notice?: (message: string) => void): Promise<Unwrapped | null> {
   const { openSource } = await import("./file.js");
   const { mkdtemp, open, rm } = await import("node:fs/promises");
   const src = await openSource(path);
@@ -216,7 +206,7 @@ async function openDump(path: string, notice?: (message: string) => void): Promi
     throw new SourceError(describeFsError(e, path), path);
   }
   if (sniffVmcore(head) !== null) return { src: f, file: f, unwrapped: null };
-  const w = wrappingOf(head);
+  const w = compressionOf(head);
   if (w === "xz") {
     const { XzBlockAccess } = await import("./xzblocks.js");
     const xa = await XzBlockAccess.open(f, path).catch(() => null);
@@ -320,7 +310,7 @@ const RECORDS_PER_CHUNK = 256;
  */
 export async function openVmcoreLog(path: string, opts: VmcoreFileOptions = {}): Promise<{ name: string; stream: AsyncIterable<string> } | null> {
   const head = await readHeadOf(path);
-  if (head === null || (sniffVmcore(head) === null && wrappingOf(head) === null)) return null;
+  if (head === null || (sniffVmcore(head) === null && compressionOf(head) === null)) return null;
   const d = await openDump(path, opts.notice);
   if (d === null) return null; // a compressed log, not a dump
   let log: VmcoreLog;

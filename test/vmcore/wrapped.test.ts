@@ -10,7 +10,8 @@ import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseFastDmesg } from "../../src/cli/fast.js";
-import { inspectVmcoreFile, openVmcoreLog, readVmcoreFile, unwrapVmcore, wrappingOf } from "../../src/sources/vmcore.js";
+import { compressionOf } from "../../src/sources/compression.js";
+import { inspectVmcoreFile, openVmcoreLog, readVmcoreFile, unwrapVmcore } from "../../src/sources/vmcore.js";
 import { formatMakedumpfile } from "../../src/vmcore/index.js";
 import { bytes, expectedDmesg, ROOT, ZLIB_FIXTURE } from "./helpers.js";
 
@@ -36,11 +37,11 @@ describe("compressed dumps", () => {
   writeFileSync(gz, gzipSync(RAW));
 
   it("knows the wrappings by their magic bytes", () => {
-    expect(wrappingOf(Uint8Array.from([0x1f, 0x8b, 8, 0]))).toBe("gzip");
-    expect(wrappingOf(Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd]))).toBe("zstd");
-    expect(wrappingOf(Uint8Array.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))).toBe("xz");
-    expect(wrappingOf(Buffer.from("BZh9"))).toBe("bzip2");
-    expect(wrappingOf(Buffer.from("KDUMP   "))).toBeNull();
+    expect(compressionOf(Uint8Array.from([0x1f, 0x8b, 8, 0]))).toBe("gzip");
+    expect(compressionOf(Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd]))).toBe("zstd");
+    expect(compressionOf(Uint8Array.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))).toBe("xz");
+    expect(compressionOf(Buffer.from("BZh9"))).toBe("bzip2");
+    expect(compressionOf(Buffer.from("KDUMP   "))).toBeNull();
   });
 
   it("reads a gzipped dump through a private temporary copy, removed afterwards, and says so", async () => {

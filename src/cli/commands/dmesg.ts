@@ -7,7 +7,7 @@ import type { Argv, CommandModule } from "yargs";
 import { setExitCode } from "../common.js";
 import { runDmesg } from "../vmcore-run.js";
 
-export { printVmcoreDiagnostic, runDmesg, statsLine, vmcoreFailure, type DmesgArgs } from "../vmcore-run.js";
+export { runDmesg, type DmesgArgs } from "../vmcore-run.js";
 
 export const dmesgCommand: CommandModule = {
   command: "dmesg <vmcore>",

@@ -7,7 +7,7 @@ import type { Argv, CommandModule } from "yargs";
 import { inspectVmcoreFile } from "../../sources/vmcore.js";
 import { Arm64Memory, detectArch, fmtSigned, summarizeLog, type KernelArch, type VmcoreInspection, type VmcoreLog } from "../../vmcore/index.js";
 import { EXIT_OK, EXIT_USAGE, Output, setExitCode } from "../common.js";
-import { noticePrinter, printVmcoreDiagnostic, statsLine, vmcoreFailure } from "../vmcore-run.js";
+import { noticePrinter, openReported, printVmcoreDiagnostic, statsLine } from "../vmcore-run.js";
 
 export interface InfoArgs {
   vmcore: string;
@@ -122,15 +122,8 @@ export function renderInfoText(r: VmcoreInfoReport): string {
 export async function runInfo(args: InfoArgs): Promise<number> {
   const out = new Output(process.stdout);
   const t0 = performance.now();
-  let res;
-  try {
-    res = await inspectVmcoreFile(args.vmcore, { notice: noticePrinter(args.quiet) });
-  } catch (e) {
-    const msg = vmcoreFailure(args.vmcore, e);
-    if (msg === undefined) throw e;
-    process.stderr.write(`kpanic: error: ${msg}\n`);
-    return EXIT_USAGE;
-  }
+  const res = await openReported(args.vmcore, () => inspectVmcoreFile(args.vmcore, { notice: noticePrinter(args.quiet) }));
+  if (res === null) return EXIT_USAGE;
   const { inspection } = res;
   for (const d of inspection.diagnostics) printVmcoreDiagnostic(args.vmcore, d, args.quiet);
   const r = infoReport(args.vmcore, inspection);
