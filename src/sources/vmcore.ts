@@ -225,6 +225,11 @@ async function openDump(path: string, notice?: (message: string) => void): Promi
         xz.decoded = xa.blocksDecoded;
         return { src, file: f, unwrapped: null, xz };
       }
+      if (h !== null) {
+        // A compressed log, not a dump: its first block said so; no need to decompress it again.
+        await f.close();
+        return null;
+      }
     }
   }
   await f.close();
