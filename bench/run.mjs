@@ -443,7 +443,7 @@ async function benchSymbols(lib, opts) {
  * (a clean clone has only the minimised fixtures, which makedumpfile cannot read).
  */
 function benchVmcore(opts) {
-  const r = spawnSync(process.execPath, [path.join(ROOT, "bench", "vmcore.mjs"), "--runs", String(Math.max(5, opts.runs)), "--out", path.join(ROOT, "bench", "RESULTS-vmcore.md")], { stdio: ["ignore", "inherit", "pipe"], encoding: "utf8" });
+  const r = spawnSync(process.execPath, [path.join(ROOT, "bench", "vmcore.mjs"), "--runs", String(Math.max(15, opts.runs)), "--out", path.join(ROOT, "bench", "RESULTS-vmcore.md")], { stdio: ["ignore", "inherit", "pipe"], encoding: "utf8" });
   if (r.status === 0) log("written to bench/RESULTS-vmcore.md");
   else log(`vmcore benchmark skipped: ${(r.stderr || "").trim() || `exit ${r.status}`}`);
 }

@@ -10,14 +10,16 @@
  *
  *   node bench/vmcore.mjs [--runs N] [--out FILE] [DUMP...]
  *
- * For each dump: wall time of the real command line (`node bin/kpanic.js dmesg
- * --stats DUMP`, its lean path; its own decode time from --stats is in
- * parentheses), the same minus `node -e 0` (Node's own start-up, measured in
- * the same rounds), `makedumpfile --dump-dmesg`'s wall time, peak RSS
+ * For each dump: wall time of the real command line (`bin/kpanic.js dmesg
+ * --stats DUMP` through its shebang, as an installed `kpanic` runs, and
+ * `node bin/kpanic.js ...` without the shebang's V8 flag; its own decode time
+ * from --stats is in parentheses), the same minus `node -e 0` (Node's own
+ * start-up, measured in the same rounds), `makedumpfile --dump-dmesg`'s wall time, peak RSS
  * (/usr/bin/time), bytes read (kpanic: its own --stats count of positioned
  * reads; makedumpfile: strace's read and pread64 byte totals, when strace is
- * installed) and whether both outputs are identical. Best of N runs (default
- * 5), the three commands interleaved so that load changes hit them alike.
+ * installed) and whether both outputs are identical. N rounds (default 15)
+ * of all commands interleaved, so that load changes hit them alike; medians
+ * and bests over the rounds.
  * Prints a markdown table; `--out FILE` also writes it there (npm run bench
  * writes bench/RESULTS-vmcore.md).
  */
@@ -29,7 +31,7 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
-let runs = 5;
+let runs = 15;
 let outFile = null;
 const dumps = [];
 for (let i = 0; i < args.length; i++) {
@@ -67,13 +69,23 @@ function timed(argv, stdoutFile) {
   return { status: r.status, stderr: r.stderr ?? "", wall, rssKb: m ? Number(m[1]) : NaN, decodeMs: inside ? Number(inside[1]) : NaN };
 }
 
-function best(argv, stdoutFile) {
-  let b;
-  for (let i = 0; i < runs; i++) {
-    const r = timed(argv, stdoutFile);
-    if (!b || r.wall < b.wall) b = r;
-  }
-  return b;
+const median = (xs) => {
+  const a = [...xs].sort((x, y) => x - y);
+  return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+};
+
+/** Median and best wall time of one command's runs, its median time beyond the same rounds' `node -e 0`, and its last run. */
+function summary(rs, node) {
+  const last = rs[rs.length - 1];
+  return {
+    ...last,
+    wall: median(rs.map((r) => r.wall)),
+    best: Math.min(...rs.map((r) => r.wall)),
+    beyond: median(rs.map((r, i) => r.wall - node[i].wall)),
+    decodeMs: median(rs.map((r) => r.decodeMs)),
+    rssKb: Math.max(...rs.map((r) => r.rssKb)),
+    status: rs.find((r) => r.status !== 0)?.status ?? last.status,
+  };
 }
 
 function straceBytes(argv) {
@@ -95,20 +107,27 @@ for (const dump of dumps) {
   const mOut = path.join(tmp, "makedumpfile.txt");
   const mArgv = ["makedumpfile", "--dump-dmesg", dump, mOut];
   const haveMdf = has("makedumpfile");
-  let k, n, m;
+  // Each round runs all commands back to back; load changes hit them alike, and the
+  // time beyond Node's start-up is taken per round (kpanic minus the same round's
+  // `node -e 0`), then the median over rounds: one lucky or unlucky `node -e 0`
+  // moves a difference of bests by 20 ms on this kind of machine.
+  const all = { n: [], k: [], p: [], m: [] };
   for (let i = 0; i < runs; i++) {
-    const nr = timed(["node", "-e", "0"], path.join(tmp, "n.stdout"));
-    if (!n || nr.wall < n.wall) n = nr;
-    const kr = timed(["node", BIN, "dmesg", "--stats", dump], kOut);
-    if (!k || kr.wall < k.wall) k = kr;
+    all.n.push(timed(["node", "-e", "0"], path.join(tmp, "n.stdout")));
+    // As users run it (`kpanic`: the bin through its shebang, with its V8 flag), and as `node bin/kpanic.js`.
+    all.k.push(timed([BIN, "dmesg", "--stats", dump], kOut));
+    all.p.push(timed(["node", BIN, "dmesg", "--stats", dump], path.join(tmp, "p.stdout")));
     if (haveMdf) {
       fs.rmSync(mOut, { force: true });
-      const mr = timed(mArgv, path.join(tmp, "m.stdout"));
-      if (!m || mr.wall < m.wall) m = mr;
+      all.m.push(timed(mArgv, path.join(tmp, "m.stdout")));
     }
   }
+  const k = summary(all.k, all.n);
+  const p = summary(all.p, all.n);
+  const n = summary(all.n, all.n);
+  const m = haveMdf ? summary(all.m, all.n) : null;
   const kBytes = Number(/read (\d+) of/.exec(k.stderr)?.[1] ?? NaN);
-  const row = { dump: path.relative(ROOT, dump), size, k, n, kBytes, m: m ?? null, mBytes: NaN, same: "n/a" };
+  const row = { dump: path.relative(ROOT, dump), size, k, p, n, kBytes, m: m ?? null, mBytes: NaN, same: "n/a" };
   if (haveMdf) {
     row.same = m.status === 0 && fs.existsSync(mOut) ? (fs.readFileSync(mOut).equals(fs.readFileSync(kOut)) ? "identical" : "DIFFERENT") : `makedumpfile failed (${m.status})`;
     fs.rmSync(mOut, { force: true });
@@ -119,13 +138,15 @@ for (const dump of dumps) {
 const mb = (n) => (Number.isFinite(n) ? (n / 1048576).toFixed(2) : "n/a");
 const ms = (x) => (x * 1000).toFixed(1);
 const lines = [
-  `vmcore benchmark, ${new Date().toISOString()}, node ${process.version}, ${os.cpus()[0]?.model ?? "?"} x${os.cpus().length}, best of ${runs}, load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`,
+  `vmcore benchmark, ${new Date().toISOString()}, node ${process.version}, ${os.cpus()[0]?.model ?? "?"} x${os.cpus().length}, ${runs} rounds, load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`,
   "",
-  "| dump | size MB | kpanic ms (decode ms) | node -e 0 ms | kpanic beyond node start-up ms | makedumpfile ms | kpanic RSS MB | kpanic read MB | makedumpfile RSS MB | makedumpfile read MB | output |",
-  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+  "`kpanic` is the bin run through its shebang (`node --optimize-for-size`), as an installed kpanic runs; `node bin/kpanic.js` runs it without that V8 flag. Times are medians over the rounds, best in parentheses; \"beyond\" is the median over rounds of the command's wall time minus that round's `node -e 0`. Decode ms: the command's own --stats time (median).",
+  "",
+  "| dump | size MB | kpanic ms (best) | node bin/kpanic.js ms (best) | node -e 0 ms (best) | kpanic beyond node -e 0 ms | node bin/kpanic.js beyond ms | kpanic decode ms | makedumpfile ms (best) | kpanic RSS MB | kpanic read MB | makedumpfile RSS MB | makedumpfile read MB | output |",
+  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
   ...rows.map(
     (r) =>
-      `| ${r.dump} | ${mb(r.size)} | ${ms(r.k.wall)} (${r.k.decodeMs.toFixed(0)}) | ${ms(r.n.wall)} | ${ms(r.k.wall - r.n.wall)} | ${r.m ? ms(r.m.wall) : "n/a"} | ${(r.k.rssKb / 1024).toFixed(0)} | ${mb(r.kBytes)} | ${r.m ? (r.m.rssKb / 1024).toFixed(0) : "n/a"} | ${mb(r.mBytes)} | ${r.same} |`,
+      `| ${r.dump} | ${mb(r.size)} | ${ms(r.k.wall)} (${ms(r.k.best)}) | ${ms(r.p.wall)} (${ms(r.p.best)}) | ${ms(r.n.wall)} (${ms(r.n.best)}) | ${ms(r.k.beyond)} | ${ms(r.p.beyond)} | ${r.k.decodeMs.toFixed(1)} | ${r.m ? `${ms(r.m.wall)} (${ms(r.m.best)})` : "n/a"} | ${(r.k.rssKb / 1024).toFixed(0)} | ${mb(r.kBytes)} | ${r.m ? (r.m.rssKb / 1024).toFixed(0) : "n/a"} | ${mb(r.mBytes)} | ${r.same} |`,
   ),
 ];
 console.log(lines.join("\n"));
