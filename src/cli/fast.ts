@@ -2,11 +2,19 @@
  * The lean path for `kpanic dmesg VMCORE`: bin/kpanic.js comes here first
  * when the first argument is "dmesg", and only the vmcore readers are loaded
  * (not yargs, the grammar or the analyser, which take longer to load than the
- * dump takes to read). Anything this path does not fully understand (--help,
- * an unknown option, a missing or second file) returns null, and the full
- * command line, with its checks and messages, handles it.
+ * dump takes to read). The build bundles this module and what it imports into
+ * one CommonJS file with a V8 code cache (scripts/build-lean.mjs), which
+ * bin/kpanic.js loads.
+ *
+ * Anything this path does not fully understand returns null, and the full
+ * command line, with its checks and messages, handles it: --help, an unknown
+ * option, a missing or second file, and any file that does not start with a
+ * dump's signature (a compressed dump, a log, a file that cannot be opened).
  */
-import { runDmesg, type DmesgArgs } from "./vmcore-run.js";
+import { readVmcoreLog, sniffVmcore } from "../vmcore/index.js";
+import { FileRandomAccess } from "../sources/random-access.js";
+import { FdOutput } from "./output.js";
+import { runDmesg, type DmesgArgs, type DumpLog } from "./vmcore-run.js";
 
 const FLAGS: Record<string, keyof DmesgArgs> = {
   "--json": "json",
@@ -41,8 +49,36 @@ export function parseFastDmesg(argv: readonly string[]): DmesgArgs | null {
   return a;
 }
 
-/** Runs `kpanic dmesg` when the arguments allow the lean path; null otherwise. */
+/** The file opened for reading when it starts with a dump's signature (ELF core, KDUMP, flattened); null otherwise. */
+async function openPlainDump(path: string): Promise<FileRandomAccess | null> {
+  let f: FileRandomAccess;
+  try {
+    f = await FileRandomAccess.open(path);
+  } catch {
+    return null; // the full command line says why
+  }
+  try {
+    if (sniffVmcore(f.readSync(0, 64)) !== null) return f;
+  } catch {
+    // the same
+  }
+  await f.close();
+  return null;
+}
+
+/** Runs `kpanic dmesg` when the arguments and the file allow the lean path; null otherwise. */
 export async function fastMain(argv: readonly string[]): Promise<number | null> {
   const args = parseFastDmesg(argv);
-  return args === null ? null : runDmesg(args);
+  if (args === null) return null;
+  const f = await openPlainDump(args.vmcore);
+  if (f === null) return null;
+  const read = async (): Promise<DumpLog> => {
+    try {
+      return { log: await readVmcoreLog(f), stats: f.stats, size: f.size };
+    } finally {
+      await f.close();
+    }
+  };
+  // stdout and stderr through write(2): process.stdout would load Node's streams (see FdOutput).
+  return runDmesg(args, read, { out: new FdOutput(1), err: new FdOutput(2) });
 }

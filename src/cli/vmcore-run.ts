@@ -3,9 +3,9 @@
  * of yargs so that the lean path (./fast.ts) loads only the vmcore readers.
  */
 import { SourceError } from "../sources/errors.js";
-import { readVmcoreFile, type Unwrapped } from "../sources/vmcore.js";
+import type { Unwrapped, VmcoreFileOptions } from "../sources/vmcore.js";
 import { formatJson, formatMakedumpfile, formatWithCaller, VmcoreError, type ReadStats, type VmcoreDiagnostic, type VmcoreLog } from "../vmcore/index.js";
-import { EXIT_OK, EXIT_USAGE, Output } from "./output.js";
+import { EXIT_OK, EXIT_USAGE, Output, type Writer } from "./output.js";
 
 export interface DmesgArgs {
   vmcore: string;
@@ -16,10 +16,31 @@ export interface DmesgArgs {
   caller?: boolean;
 }
 
-export function printVmcoreDiagnostic(file: string, d: VmcoreDiagnostic, quiet: boolean): void {
+/** A dump's log as runDmesg prints it, with what reading it cost (--stats). */
+export interface DumpLog {
+  log: VmcoreLog;
+  stats: ReadStats;
+  size: number;
+  unwrapped?: Unwrapped;
+}
+
+/**
+ * Reads a dump's log: sources/vmcore.ts's readVmcoreFile (any dump, compressed
+ * ones too) for the full command line, a plain-dump reader on the lean path
+ * (./fast.ts), which must not load the decompressing openers.
+ */
+export type DumpLogReader = (path: string, opts: VmcoreFileOptions) => Promise<DumpLog>;
+
+/** Where runDmesg writes: the full command line's process streams, or the lean path's file descriptors (FdOutput). */
+export interface DmesgIo {
+  out: Writer;
+  err: Writer;
+}
+
+export function printVmcoreDiagnostic(file: string, d: VmcoreDiagnostic, quiet: boolean, err: Writer = process.stderr): void {
   if (quiet && d.severity === "info") return;
   // Messages that already begin with the file name are not prefixed twice.
-  process.stderr.write(`kpanic: ${d.severity}: ${d.message.startsWith(file) ? "" : `${file}: `}${d.message}\n`);
+  err.write(`kpanic: ${d.severity}: ${d.message.startsWith(file) ? "" : `${file}: `}${d.message}\n`);
 }
 
 /** Error message for a vmcore that could not be opened or decoded. */
@@ -33,32 +54,33 @@ function vmcoreFailure(file: string, e: unknown): string | undefined {
  * Opens a dump with `open`; an error the user can act on (no such file, not
  * a dump) is printed and gives null (exit 2), anything else is thrown.
  */
-export async function openReported<T>(file: string, open: () => Promise<T>): Promise<T | null> {
+export async function openReported<T>(file: string, open: () => Promise<T>, err: Writer = process.stderr): Promise<T | null> {
   try {
     return await open();
   } catch (e) {
     const msg = vmcoreFailure(file, e);
     if (msg === undefined) throw e;
-    process.stderr.write(`kpanic: error: ${msg}\n`);
+    err.write(`kpanic: error: ${msg}\n`);
     return null;
   }
 }
 
 /** A notice printed before a long decompression (unless --quiet). */
-export function noticePrinter(quiet: boolean): ((m: string) => void) | undefined {
-  return quiet ? undefined : (m) => process.stderr.write(`kpanic: info: ${m}\n`);
+export function noticePrinter(quiet: boolean, err: Writer = process.stderr): ((m: string) => void) | undefined {
+  return quiet ? undefined : (m) => err.write(`kpanic: info: ${m}\n`);
 }
 
-export async function runDmesg(args: DmesgArgs): Promise<number> {
-  const out = new Output(process.stdout);
+export async function runDmesg(args: DmesgArgs, read: DumpLogReader, io?: DmesgIo): Promise<number> {
+  const out = io?.out ?? new Output(process.stdout);
+  const err = io?.err ?? process.stderr;
   const t0 = process.hrtime.bigint();
-  const res = await openReported(args.vmcore, () => readVmcoreFile(args.vmcore, { notice: noticePrinter(args.quiet) }));
+  const res = await openReported(args.vmcore, () => read(args.vmcore, { notice: noticePrinter(args.quiet, err) }), err);
   if (res === null) return EXIT_USAGE;
   const { log } = res;
-  for (const d of log.diagnostics) printVmcoreDiagnostic(args.vmcore, d, args.quiet);
+  for (const d of log.diagnostics) printVmcoreDiagnostic(args.vmcore, d, args.quiet, err);
   const caller = args.caller === true && !args.json;
   if (caller && log.records.length > 0 && log.records.every((r) => r.callerId === undefined)) {
-    printVmcoreDiagnostic(args.vmcore, { code: "no-caller-ids", severity: "info", message: "--caller: this kernel's ring keeps no caller ids (CONFIG_PRINTK_CALLER is off); records are printed without them" }, args.quiet);
+    printVmcoreDiagnostic(args.vmcore, { code: "no-caller-ids", severity: "info", message: "--caller: this kernel's ring keeps no caller ids (CONFIG_PRINTK_CALLER is off); records are printed without them" }, args.quiet, err);
   }
   let chunk = "";
   for (const r of log.records) {
@@ -69,12 +91,12 @@ export async function runDmesg(args: DmesgArgs): Promise<number> {
     }
   }
   out.write(chunk);
-  if (args.stats) process.stderr.write(statsLine(args.vmcore, res, Number(process.hrtime.bigint() - t0) / 1e6));
+  if (args.stats) err.write(statsLine(args.vmcore, res, Number(process.hrtime.bigint() - t0) / 1e6));
   return EXIT_OK;
 }
 
 /** The --stats report (stderr). */
-export function statsLine(file: string, res: { log: VmcoreLog; stats: ReadStats; size: number; unwrapped?: Unwrapped }, ms: number): string {
+export function statsLine(file: string, res: DumpLog, ms: number): string {
   const { log, stats, size, unwrapped } = res;
   const t = log.memory.translations;
   const pct = ((100 * stats.bytesRead) / Math.max(1, size)).toFixed(2);

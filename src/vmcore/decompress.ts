@@ -4,20 +4,23 @@
  * pure-JS decoder, since node:zlib has zstd only from Node 22.15).
  * Each returns exactly `pageSize` bytes or throws DecompressError.
  */
-import { createRequire } from "node:module";
-
-// Loaded on first use: a dump needs one of them at most, and `kpanic dmesg` is
-// measured against makedumpfile's start-up (see src/cli/fast.ts).
-const require = createRequire(import.meta.url);
-let zlib: typeof import("node:zlib") | undefined;
+// node:zlib and fzstd are loaded on first use: a dump needs one of them at most
+// (node:zlib loads Node's streams), and `kpanic dmesg` is measured against
+// makedumpfile's whole run (see src/cli/fast.ts). Even node:module (for
+// createRequire) costs a load on that path, so it waits for zstd.
 let fzstd: typeof import("fzstd") | undefined;
+
+function loadFzstd(): typeof import("fzstd") {
+  const { createRequire } = process.getBuiltinModule("node:module");
+  return createRequire(import.meta.url)("fzstd") as typeof import("fzstd");
+}
 
 export class DecompressError extends Error {}
 
 export function inflatePage(data: Uint8Array, pageSize: number): Uint8Array {
   let out: Buffer;
   try {
-    out = (zlib ??= require("node:zlib") as typeof import("node:zlib")).inflateSync(data, { maxOutputLength: pageSize });
+    out = process.getBuiltinModule("node:zlib").inflateSync(data, { maxOutputLength: pageSize });
   } catch (e) {
     throw new DecompressError(`zlib: ${(e as Error).message}`);
   }
@@ -29,7 +32,7 @@ export function zstdPage(data: Uint8Array, pageSize: number): Uint8Array {
   const out = new Uint8Array(pageSize);
   let r: Uint8Array;
   try {
-    r = (fzstd ??= require("fzstd") as typeof import("fzstd")).decompress(data, out);
+    r = (fzstd ??= loadFzstd()).decompress(data, out);
   } catch (e) {
     throw new DecompressError(`zstd: ${(e as Error).message}`);
   }

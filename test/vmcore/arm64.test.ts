@@ -27,6 +27,7 @@ import {
 import type { MissingSink } from "../../src/vmcore/dump.js";
 import { infoReport, runInfo } from "../../src/cli/commands/info.js";
 import { runDmesg } from "../../src/cli/commands/dmesg.js";
+import { readVmcoreFile } from "../../src/sources/vmcore.js";
 import { bytes, VMCORE_DIR } from "./helpers.js";
 
 const fx = (f: string): string => join(VMCORE_DIR, f);
@@ -162,7 +163,7 @@ describe("arm64 CLI", () => {
     const p = join(TMP, "vmcore.kdump-flat");
     writeFileSync(p, bytes(LOGBUF_FLAT));
     const c = capture();
-    expect(await runDmesg({ vmcore: p, json: false, stats: true, quiet: false })).toBe(0);
+    expect(await runDmesg({ vmcore: p, json: false, stats: true, quiet: false }, readVmcoreFile)).toBe(0);
     expect(c.out()).toBe(expected("logbuf"));
     expect(c.err()).toMatch(/pages translated: 2 kernel-text, 1152 linear-map, 0 PT_LOAD, 0 page-table walk, 0 failed/);
     const i = capture();

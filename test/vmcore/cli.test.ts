@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { runDmesg } from "../../src/cli/commands/dmesg.js";
+import { readVmcoreFile } from "../../src/sources/vmcore.js";
 import { runInfo } from "../../src/cli/commands/info.js";
 import { bytes, ELF_EXPECTED_DMESG, ELF_FIXTURE, EXPECTED_DMESG, expectedDmesg, ZLIB_FIXTURE } from "./helpers.js";
 
@@ -23,7 +24,7 @@ afterEach(() => vi.restoreAllMocks());
 describe("kpanic dmesg / info", () => {
   it("dmesg prints makedumpfile's format; --stats goes to stderr", async () => {
     const c = capture();
-    expect(await runDmesg({ vmcore: DUMP, json: false, stats: true, quiet: false })).toBe(0);
+    expect(await runDmesg({ vmcore: DUMP, json: false, stats: true, quiet: false }, readVmcoreFile)).toBe(0);
     expect(c.out()).toBe(expectedDmesg());
     expect(c.err()).toMatch(/stats: read \d+ of \d+ bytes/);
   });
@@ -32,7 +33,7 @@ describe("kpanic dmesg / info", () => {
     const elf = join(TMP, "vmcore-elf.202611282337");
     writeFileSync(elf, bytes(ELF_FIXTURE));
     const c = capture();
-    expect(await runDmesg({ vmcore: elf, json: false, stats: true, quiet: false })).toBe(0);
+    expect(await runDmesg({ vmcore: elf, json: false, stats: true, quiet: false }, readVmcoreFile)).toBe(0);
     expect(c.out()).toBe(readFileSync(ELF_EXPECTED_DMESG, "latin1"));
     expect(c.err()).toMatch(/ELF64 vmcore/);
     const j = capture();
@@ -42,7 +43,7 @@ describe("kpanic dmesg / info", () => {
 
   it("dmesg --json: one object per record", async () => {
     const c = capture();
-    await runDmesg({ vmcore: DUMP, json: true, stats: false, quiet: false });
+    await runDmesg({ vmcore: DUMP, json: true, stats: false, quiet: false }, readVmcoreFile);
     const lines = c.out().trim().split("\n");
     expect(lines.length).toBe(423);
     expect(JSON.parse(lines[422]!)).toMatchObject({ seq: 422, caller: "T1", text: " </TASK>" });
@@ -74,7 +75,7 @@ describe("kpanic dmesg / info", () => {
 
   it("exit 2 with a clear message for a text file and a missing file", async () => {
     const c = capture();
-    expect(await runDmesg({ vmcore: EXPECTED_DMESG, json: false, stats: false, quiet: false })).toBe(2);
+    expect(await runDmesg({ vmcore: EXPECTED_DMESG, json: false, stats: false, quiet: false }, readVmcoreFile)).toBe(2);
     expect(c.err()).toMatch(/not a vmcore/);
     expect(await runInfo({ vmcore: join(TMP, "nope"), json: false, stats: false, quiet: false })).toBe(2);
     expect(c.err()).toMatch(/no such file/);

@@ -3,9 +3,10 @@
  * temporary copy), `kpanic dmesg --caller`, and the lean `kpanic dmesg` path of
  * bin/kpanic.js against the full command line.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { isBuiltin } from "node:module";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
@@ -13,7 +14,7 @@ import { parseFastDmesg } from "../../src/cli/fast.js";
 import { compressionOf } from "../../src/sources/compression.js";
 import { inspectVmcoreFile, openVmcoreLog, readVmcoreFile, unwrapVmcore } from "../../src/sources/vmcore.js";
 import { formatMakedumpfile } from "../../src/vmcore/index.js";
-import { bytes, expectedDmesg, ROOT, ZLIB_FIXTURE } from "./helpers.js";
+import { bytes, EXPECTED_DMESG, expectedDmesg, ROOT, ZLIB_FIXTURE } from "./helpers.js";
 
 const TMP = mkdtempSync(join(tmpdir(), "kpanic-wrapped-"));
 afterAll(() => rmSync(TMP, { recursive: true, force: true }));
@@ -212,6 +213,44 @@ describe("kpanic dmesg: --caller and the lean path", () => {
       expect(stdin.status).toBe(2);
       expect(stdin.stderr).toMatch(/standard input will not do: save it to a file first/);
     }
+  });
+
+  it("is one bundled file that requires only Node's own modules, compiled with a code cache V8 accepts under both flag sets", () => {
+    const bundle = readFileSync(join(ROOT, "dist", "lean", "dmesg.cjs"), "utf8");
+    const required = [...bundle.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]!);
+    expect(required.length).toBeGreaterThan(0);
+    for (const id of required) expect(isBuiltin(id), id).toBe(true);
+    // What bin/kpanic.js does, in a fresh process under each flag set (the shebang's, and plain `node`).
+    const probe = `const l = require(${JSON.stringify(join(ROOT, "bin", "lean.cjs"))}).loadLean();
+l.api.fastMain(["dmesg", ${JSON.stringify(dump)}]).then((c) => { process.stderr.write(JSON.stringify({ rejected: l.script.cachedDataRejected, code: c })); });`;
+    for (const flags of [[], ["--optimize-for-size"]]) {
+      const r = spawnSync(process.execPath, [...flags, "-e", probe], { encoding: "latin1", cwd: ROOT, timeout: 30_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stderr)).toEqual({ rejected: false, code: 0 });
+      expect(r.stdout).toBe(expectedDmesg());
+    }
+  });
+
+  it("hands a compressed dump and a log to the full command line", () => {
+    const gz = join(TMP, "lean.gz");
+    writeFileSync(gz, gzipSync(RAW));
+    const r = run(["dmesg", "--quiet", gz]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(expectedDmesg());
+    const log = run(["dmesg", EXPECTED_DMESG]);
+    expect(log.status).toBe(2);
+    expect(log.stderr).toMatch(/not a vmcore/i);
+  });
+
+  it("stops quietly when its reader goes away (EPIPE), like `kpanic dmesg VMCORE | head`", async () => {
+    // The reader is gone after the first chunk: the later runs write into a pipe nobody reads.
+    const child = spawn("sh", ["-c", `for i in 1 2 3 4; do "${process.execPath}" "${BIN}" dmesg --json "${dump}" || exit $?; done`], { stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((res) => child.on("close", res));
+    expect(err).toBe("");
+    expect(code).toBe(0);
   });
 
   it("--caller puts the caller id after the time, as the console does with CONFIG_PRINTK_CALLER", () => {

@@ -5,6 +5,7 @@
  */
 import type { Argv, CommandModule } from "yargs";
 import { setExitCode } from "../common.js";
+import { readVmcoreFile } from "../../sources/vmcore.js";
 import { runDmesg } from "../vmcore-run.js";
 
 export { runDmesg, type DmesgArgs } from "../vmcore-run.js";
@@ -22,6 +23,6 @@ export const dmesgCommand: CommandModule = {
       .example("$0 dmesg /var/crash/*/dump.*", "the log of the crashed kernel, when kdump left no dmesg file")
       .example("$0 dmesg vmcore | $0 analyze", "explain it"),
   handler: async (a) => {
-    setExitCode(await runDmesg({ vmcore: String(a["vmcore"]), json: a["json"] as boolean, stats: a["stats"] as boolean, quiet: a["quiet"] as boolean, caller: a["caller"] as boolean }));
+    setExitCode(await runDmesg({ vmcore: String(a["vmcore"]), json: a["json"] as boolean, stats: a["stats"] as boolean, quiet: a["quiet"] as boolean, caller: a["caller"] as boolean }, readVmcoreFile));
   },
 };
