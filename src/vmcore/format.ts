@@ -8,10 +8,30 @@
 import type { LogRecord } from "./printk.js";
 
 const BILLION = 1_000_000_000n;
+/** Below this (2^52 ns, 52 days) seconds and microseconds are computed exactly in doubles, without BigInt division. */
+const EXACT_IN_DOUBLES = 2n ** 52n;
 
 export function timestamp(tsNsec: bigint): string {
-  const secs = tsNsec / BILLION;
-  const micros = (tsNsec % BILLION) / 1000n;
+  let secs: number | bigint;
+  let micros: number | bigint;
+  if (tsNsec >= 0n && tsNsec < EXACT_IN_DOUBLES) {
+    const n = Number(tsNsec);
+    let s = Math.floor(n / 1e9);
+    // The quotient is rounded: the remainder (exact, all values below 2^53) corrects it by one either way.
+    let r = n - s * 1e9;
+    if (r < 0) {
+      s -= 1;
+      r += 1e9;
+    } else if (r >= 1e9) {
+      s += 1;
+      r -= 1e9;
+    }
+    secs = s;
+    micros = Math.floor(r / 1000);
+  } else {
+    secs = tsNsec / BILLION;
+    micros = (tsNsec % BILLION) / 1000n;
+  }
   return `[${secs.toString().padStart(5, " ")}.${micros.toString().padStart(6, "0")}] `;
 }
 
@@ -34,11 +54,17 @@ export function formatWithCaller(r: LogRecord): string {
   return formatRecord(r, c === undefined ? timestamp(r.tsNsec) : `${timestamp(r.tsNsec).slice(0, -1)}[${c.padStart(6, " ")}] `);
 }
 
+/** A byte makedumpfile does not print as is: a newline (continued with an indent) or one it escapes. */
+const SPECIAL = /[^\t\v\f\r\x20-\x7e]/;
+
 function formatRecord(r: LogRecord, prefix: string): string {
+  const t = r.text;
+  const whole = latin1(t, 0, t.length);
+  // Most records are one line of printable ASCII: printed as they are.
+  if (!SPECIAL.test(whole)) return prefix + whole + "\n";
   const indent = " ".repeat(prefix.length);
   let s = prefix;
   let run = 0;
-  const t = r.text;
   for (let i = 0; i < t.length; i++) {
     const c = t[i]!;
     if (c === 0x0a) {
@@ -55,7 +81,11 @@ function formatRecord(r: LogRecord, prefix: string): string {
 }
 
 function flush(t: Uint8Array, from: number, to: number): string {
-  return to > from ? Buffer.from(t.buffer, t.byteOffset + from, to - from).toString("latin1") : "";
+  return to > from ? latin1(t, from, to) : "";
+}
+
+function latin1(t: Uint8Array, from: number, to: number): string {
+  return Buffer.from(t.buffer, t.byteOffset + from, to - from).toString("latin1");
 }
 
 /** "T123" (task id) or "C1" (CPU), as printk's caller_id prints them. */

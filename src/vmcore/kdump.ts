@@ -282,7 +282,11 @@ export class KdumpCompressed implements PhysicalDump {
     for (let j = 0, w = 0; j < full.length; j += 64) {
       ranks[j >> 6] = n;
       if (j + 64 <= full.length) {
-        for (const end = w + 16; w < end; w++) n += popcount32(words[w]!);
+        // Bitmaps are mostly runs of all-excluded or all-dumped pages: those words need no counting.
+        for (const end = w + 16; w < end; w++) {
+          const x = words[w]!;
+          if (x !== 0) n += x === 0xffffffff ? 32 : popcount32(x);
+        }
       } else {
         for (let k = j; k < Math.min(j + 64, full.length); k++) n += POPCOUNT8[full[k]!]!;
         w += 16;

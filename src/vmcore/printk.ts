@@ -57,7 +57,6 @@ export interface RingOptions {
 
 const DESC_FLAGS_SHIFT = 62n;
 const DESC_ID_MASK = (1n << 62n) - 1n;
-const MASK64 = (1n << 64n) - 1n;
 
 function need(map: Map<string, number>, key: string, what: string): number {
   const v = map.get(key);
@@ -172,7 +171,6 @@ export async function readLockless(mem: VirtualMemory, info: VmcoreInfo, opts: R
     tail = (head - BigInt(count) + 1n) & DESC_ID_MASK;
   }
   const records: LogRecord[] = [];
-  const sizeB = BigInt(textSize);
   const countB = BigInt(count);
   const one = (id: bigint): void => {
     const di = Number(id % countB);
@@ -181,16 +179,17 @@ export async function readLockless(mem: VirtualMemory, info: VmcoreInfo, opts: R
     if ((sv & DESC_ID_MASK) !== id) return;
     const state = Number((sv >> DESC_FLAGS_SHIFT) & 3n);
     if (state !== 1 && state !== 2) return;
-    let begin = Number(dv.getBigUint64(d + oLpos + oBegin, true) % sizeB);
-    const next = Number(dv.getBigUint64(d + oLpos + oNext, true) % sizeB);
+    // Logical positions modulo the ring size, a power of two of at most 2^31: their low 32 bits decide.
+    let begin = dv.getUint32(d + oLpos + oBegin, true) % textSize;
+    const next = dv.getUint32(d + oLpos + oNext, true) % textSize;
     if (begin === next) return;
     const inf = di * sizeInfo;
     let textLen = iv.getUint16(inf + oTextLen, true);
     if (begin > next) begin = 0;
     begin += 8;
-    // makedumpfile: `if (next - begin < text_len)` in unsigned arithmetic.
-    const room = (BigInt(next) - BigInt(begin)) & MASK64;
-    if (room < BigInt(textLen)) textLen = Number(room);
+    // makedumpfile: `if (next - begin < text_len)` in unsigned arithmetic (a negative difference is huge).
+    const room = next - begin;
+    if (room >= 0 && room < textLen) textLen = room;
     const end = Math.min(begin + textLen, textSize);
     const rec: LogRecord = {
       seq: iv.getBigUint64(inf + oSeq, true),

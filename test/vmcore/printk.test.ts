@@ -126,6 +126,22 @@ describe("makedumpfile output format", () => {
     expect(timestamp(123_456_789_999_999n)).toBe("[123456.789999] ");
   });
 
+  it("timestamps in doubles equal the BigInt arithmetic, at second boundaries, near 2^52 ns and beyond", () => {
+    const exact = (t: bigint) => `[${(t / 1_000_000_000n).toString().padStart(5, " ")}.${((t % 1_000_000_000n) / 1000n).toString().padStart(6, "0")}] `;
+    const edges = [0n, 999n, 1000n, 999_999_999n, 1_000_000_000n, 1_000_000_001n, 2n ** 52n - 1n, 2n ** 52n, 2n ** 52n + 1n, 2n ** 63n - 1n];
+    for (let k = 1n; k < 9_007_199n; k *= 3n) edges.push(k * 1_000_000_000n - 1n, k * 1_000_000_000n, k * 1_000_000_000n + 999n);
+    for (const t of edges) expect(timestamp(t), String(t)).toBe(exact(t));
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), (t) => timestamp(t) === exact(t)), { numRuns: 2000 });
+  });
+
+  it("prints a printable one-line record as it is, and any other through the escaping path", () => {
+    const text = (s: string) => ({ seq: 0n, tsNsec: 0n, text: Uint8Array.from(Buffer.from(s, "latin1")) });
+    expect(formatMakedumpfile(text("plain ~ text\t\v\f\r"))).toBe("[    0.000000] plain ~ text\t\v\f\r\n");
+    expect(formatMakedumpfile(text(""))).toBe("[    0.000000] \n");
+    expect(formatMakedumpfile(text("a\x7fb"))).toBe("[    0.000000] a\\x7fb\n");
+    expect(formatMakedumpfile(text("\x1f"))).toBe("[    0.000000] \\x1f\n");
+  });
+
   it("escapes like makedumpfile: continuation indent, \\x of a signed char", () => {
     const r = { seq: 0n, tsNsec: 1_500_000n, text: Uint8Array.from([0x61, 0x0a, 0x62, 0x09, 0x01, 0xc3, 0xa9, 0x0d]) };
     expect(formatMakedumpfile(r)).toBe("[    0.001500] a\n               b\t\\x01\\xffffffc3\\xffffffa9\r\n");
