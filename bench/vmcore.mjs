@@ -12,7 +12,7 @@
  *
  * For each dump: wall time of the real command line (`bin/kpanic.js dmesg
  * --stats DUMP` through its shebang, as an installed `kpanic` runs, and
- * `node bin/kpanic.js ...`; its own decode time
+ * `node bin/kpanic.js ...` without the shebang's V8 flag; its own decode time
  * from --stats is in parentheses), the same minus `node -e 0` (Node's own
  * start-up, measured in the same rounds), `makedumpfile --dump-dmesg`'s wall time, peak RSS
  * (/usr/bin/time), bytes read (kpanic: its own --stats count of positioned
@@ -114,7 +114,7 @@ for (const dump of dumps) {
   const all = { n: [], k: [], p: [], m: [] };
   for (let i = 0; i < runs; i++) {
     all.n.push(timed(["node", "-e", "0"], path.join(tmp, "n.stdout")));
-    // As users run it (`kpanic`: the bin through its shebang), and as `node bin/kpanic.js`.
+    // As users run it (`kpanic`: the bin through its shebang, with its V8 flag), and as `node bin/kpanic.js`.
     all.k.push(timed([BIN, "dmesg", "--stats", dump], kOut));
     all.p.push(timed(["node", BIN, "dmesg", "--stats", dump], path.join(tmp, "p.stdout")));
     if (haveMdf) {
@@ -140,7 +140,7 @@ const ms = (x) => (x * 1000).toFixed(1);
 const lines = [
   `vmcore benchmark, ${new Date().toISOString()}, node ${process.version}, ${os.cpus()[0]?.model ?? "?"} x${os.cpus().length}, ${runs} rounds, load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`,
   "",
-  "`kpanic` is the bin run through its shebang, as an installed kpanic runs; `node bin/kpanic.js` the same through node. Times are medians over the rounds, best in parentheses; \"beyond\" is the median over rounds of the command's wall time minus that round's `node -e 0`. Decode ms: the command's own --stats time (median).",
+  "`kpanic` is the bin run through its shebang (`node --optimize-for-size`), as an installed kpanic runs; `node bin/kpanic.js` runs it without that V8 flag. Times are medians over the rounds, best in parentheses; \"beyond\" is the median over rounds of the command's wall time minus that round's `node -e 0`. Decode ms: the command's own --stats time (median).",
   "",
   "| dump | size MB | kpanic ms (best) | node bin/kpanic.js ms (best) | node -e 0 ms (best) | kpanic beyond node -e 0 ms | node bin/kpanic.js beyond ms | kpanic decode ms | makedumpfile ms (best) | kpanic RSS MB | kpanic read MB | makedumpfile RSS MB | makedumpfile read MB | output |",
   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",

@@ -6,8 +6,10 @@ const path = require("node:path");
 
 const LEAN = path.join(__dirname, "..", "dist", "lean", "dmesg.cjs");
 
-/** The lean bundle's code cache, made by the build under Node's default V8 flags (V8 refuses it under others). */
-const LEAN_CACHE = `${LEAN}.v8cache`;
+/** The lean bundle's code cache for this process: V8 accepts a cache only under the V8 flags it was made with. */
+function leanCacheFile() {
+  return `${LEAN}.${process.execArgv.includes("--optimize-for-size") ? "size" : "plain"}.v8cache`;
+}
 
 /**
  * Compiles and runs the lean bundle, with its code cache when there is one
@@ -26,7 +28,7 @@ function loadLean(useCache = true) {
   let cachedData;
   if (useCache) {
     try {
-      cachedData = fs.readFileSync(LEAN_CACHE);
+      cachedData = fs.readFileSync(leanCacheFile());
     } catch {
       // no cache: compiled from source
     }
@@ -38,4 +40,4 @@ function loadLean(useCache = true) {
   return { api: mod.exports, script };
 }
 
-module.exports = { loadLean, LEAN_CACHE };
+module.exports = { loadLean, leanCacheFile };

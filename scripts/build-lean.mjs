@@ -8,13 +8,14 @@
 //    skips Node's ESM loader and the per-file resolution. The bundle must require
 //    nothing but Node's own modules (checked here), so bin/kpanic.js can run it with
 //    its own require.
-// 2. A V8 code cache for it, dist/lean/dmesg.cjs.v8cache: the bundle is compiled and
-//    run over the corpus's real dumps (kdump-compressed, ELF, flattened, x86_64 and
-//    arm64), then V8 writes out the bytecode of every function that ran. V8 accepts
-//    it only from the same Node and under the same V8 flags (kpanic runs with none);
-//    otherwise the bundle is compiled from source as usual.
+// 2. V8 code caches for it, one per set of V8 flags it runs under (`kpanic` through
+//    its shebang has --optimize-for-size, `node bin/kpanic.js` has none, and V8
+//    refuses a cache made under other flags): the bundle is compiled and run over the
+//    corpus's real dumps (kdump-compressed, ELF, flattened, x86_64 and arm64), then
+//    V8 writes out the bytecode of every function that ran. Without a cache, or with
+//    one V8 rejects (another Node), the bundle is compiled from source as usual.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync, unlinkSync } from "node:fs";
 import { isBuiltin } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -35,6 +36,8 @@ const DUMPS = [
   "qemu-arm64-kaslr-vmcore.elf.gz",
   "qemu-logbuf-vmcore.kdump-flat.gz",
 ];
+
+const FLAG_SETS = { plain: [], size: ["--optimize-for-size"] };
 
 /**
  * Runs node with a time limit, up to three times. Node can deadlock while it
@@ -58,10 +61,8 @@ function fail(msg) {
   process.exit(1);
 }
 
-// Made afresh: nothing from an earlier build (a cache of another bundle) may survive.
-rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
-const cache = `${out}.v8cache`;
+for (const f of [out, ...Object.keys(FLAG_SETS).map((k) => `${out}.${k}.v8cache`)]) if (existsSync(f)) unlinkSync(f);
 
 const bundle = await rolldown({ input: join(root, "dist", "cli", "fast.js"), platform: "node", logLevel: "warn" });
 const { output } = await bundle.generate({ format: "cjs", codeSplitting: false });
@@ -87,11 +88,14 @@ if (present.length === 0) {
       writeFileSync(p, gunzipSync(readFileSync(join(corpus, d))), { mode: 0o600 });
       return p;
     });
-    const r = node([join(root, "scripts", "lean-cache.cjs"), cache, ...plain], () => existsSync(cache));
-    if (r.status !== 0 && !existsSync(cache)) fail(`making the code cache failed (exit ${r.status ?? r.signal}):\n${r.stderr}`);
-    const check = `const l = require(${JSON.stringify(join(root, "bin", "lean.cjs"))}).loadLean(); process.exit(l.script.cachedDataRejected === false ? 0 : 3);`;
-    const c = node(["-e", check]);
-    if (c.status !== 0) fail(`V8 does not accept the code cache it just made (exit ${c.status ?? c.signal})`);
+    for (const [name, flags] of Object.entries(FLAG_SETS)) {
+      const file = `${out}.${name}.v8cache`;
+      const r = node([...flags, join(root, "scripts", "lean-cache.cjs"), file, ...plain], () => existsSync(file));
+      if (r.status !== 0 && !existsSync(file)) fail(`making the ${name} code cache failed (exit ${r.status ?? r.signal}):\n${r.stderr}`);
+      const check = `const l = require(${JSON.stringify(join(root, "bin", "lean.cjs"))}).loadLean(); process.exit(l.script.cachedDataRejected === false ? 0 : 3);`;
+      const c = node([...flags, "-e", check]);
+      if (c.status !== 0) fail(`V8 does not accept the ${name} code cache it just made (exit ${c.status ?? c.signal})`);
+    }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -1,5 +1,6 @@
-// Makes the V8 code cache of the lean `kpanic dmesg` bundle (run by build-lean.mjs):
-//   node scripts/lean-cache.cjs OUT DUMP...
+// Makes a V8 code cache of the lean `kpanic dmesg` bundle (see build-lean.mjs, which
+// runs this under each set of V8 flags the bundle will run under):
+//   node [V8 flags] scripts/lean-cache.cjs OUT DUMP...
 // compiles the bundle exactly as bin/kpanic.js does (with its loader, bin/lean.cjs), runs it over each
 // dump (stdout is the caller's, /dev/null), then writes the bytecode of every function
 // that ran to OUT (atomically). build-lean.mjs then checks that a fresh process accepts it.
