@@ -15,7 +15,7 @@
 //    V8 writes out the bytecode of every function that ran. Without a cache, or with
 //    one V8 rejects (another Node), the bundle is compiled from source as usual.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync, unlinkSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { isBuiltin } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -61,8 +61,9 @@ function fail(msg) {
   process.exit(1);
 }
 
+// Made afresh: nothing from an earlier build (a cache of another bundle) may survive.
+rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
-for (const f of [out, ...Object.keys(FLAG_SETS).map((k) => `${out}.${k}.v8cache`)]) if (existsSync(f)) unlinkSync(f);
 
 const bundle = await rolldown({ input: join(root, "dist", "cli", "fast.js"), platform: "node", logLevel: "warn" });
 const { output } = await bundle.generate({ format: "cjs", codeSplitting: false });
