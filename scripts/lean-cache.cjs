@@ -16,6 +16,9 @@ async function main() {
     const code = await lean.api.fastMain(["dmesg", "--quiet", d]);
     if (code !== 0) throw new Error(`kpanic dmesg ${d}: ${code === null ? "not taken by the lean path" : `exit ${code}`}`);
   }
+  // The lean path turned V8's optimizing compiler off (src/cli/fast.ts); V8 stamps a cache
+  // with the flags in force when it is made, and a fresh process has it on.
+  require("node:v8").setFlagsFromString("--opt");
   fs.writeFileSync(`${out}.tmp`, lean.script.createCachedData());
   fs.renameSync(`${out}.tmp`, out);
 }
