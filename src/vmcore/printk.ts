@@ -36,7 +36,7 @@ export interface LogRecord {
 export interface RingReadResult {
   kind: "lockless" | "legacy";
   records: LogRecord[];
-  /** Bytes of kernel memory the ring occupies (what was read). */
+  /** Bytes of kernel memory the ring occupies (the lockless ring's live part is what is read). */
   ringBytes: number;
   diagnostics: VmcoreDiagnostic[];
 }
@@ -140,25 +140,6 @@ export async function readLockless(mem: VirtualMemory, info: VmcoreInfo, opts: R
   const headId = pv.getBigUint64(oDescRing + oHead + oCounter, true);
   const tailId = pv.getBigUint64(oDescRing + oTail + oCounter, true);
 
-  const region = async (what: string, addr: bigint, len: number): Promise<Uint8Array> => {
-    const before = missing.count;
-    const bytesBefore = missing.bytes;
-    const b = await mem.readVirt(addr, len, missing.sink);
-    if (missing.count > before) {
-      diagnostics.push({
-        code: "ring-incomplete",
-        severity: "warning",
-        message: `printk ring ${what}: ${missing.bytes - bytesBefore} of ${len} bytes could not be read (${missing.first}); records there are skipped or damaged`,
-      });
-    }
-    return b;
-  };
-  const descs = await region("descriptors", descsAddr, count * sizeDesc);
-  const infos = await region("infos", infosAddr, count * sizeInfo);
-  const text = await region("text", dataAddr, textSize);
-  const dv = new DataView(descs.buffer, descs.byteOffset, descs.byteLength);
-  const iv = new DataView(infos.buffer, infos.byteOffset, infos.byteLength);
-
   let tail = tailId & DESC_ID_MASK;
   const head = headId & DESC_ID_MASK;
   const span = (head - tail) & DESC_ID_MASK;
@@ -170,43 +151,96 @@ export async function readLockless(mem: VirtualMemory, info: VmcoreInfo, opts: R
     });
     tail = (head - BigInt(count) + 1n) & DESC_ID_MASK;
   }
-  const records: LogRecord[] = [];
+  const live = Number((head - tail) & DESC_ID_MASK) + 1;
   const countB = BigInt(count);
-  const one = (id: bigint): void => {
+  const first = Number(tail % countB);
+
+  // Only the live part of each array is read (the descriptors and infos from tail to head,
+  // the text their records point at), into arrays laid out as the ring is: a log of a few
+  // hundred records touches a few dozen pages of a ring of hundreds.
+  const region = async (what: string, addr: bigint, size: number, ranges: ReadonlyArray<readonly [number, number]>): Promise<Uint8Array> => {
+    const out = new Uint8Array(size);
+    const before = missing.count;
+    const bytesBefore = missing.bytes;
+    let wanted = 0;
+    for (const [start, end] of ranges) {
+      out.set(await mem.readVirt(addr + BigInt(start), end - start, missing.sink), start);
+      wanted += end - start;
+    }
+    if (missing.count > before) {
+      diagnostics.push({
+        code: "ring-incomplete",
+        severity: "warning",
+        message: `printk ring ${what}: ${missing.bytes - bytesBefore} of the ${wanted} bytes its records occupy could not be read (${missing.first}); records there are skipped or damaged`,
+      });
+    }
+    return out;
+  };
+  /** The byte ranges of `n` slots of `width` bytes from slot `from`, wrapping at `count`. */
+  const slots = (from: number, n: number, width: number): Array<[number, number]> =>
+    from + n <= count
+      ? [[from * width, (from + n) * width]]
+      : [
+          [from * width, count * width],
+          [0, (from + n - count) * width],
+        ];
+  const descs = await region("descriptors", descsAddr, count * sizeDesc, slots(first, live, sizeDesc));
+  const infos = await region("infos", infosAddr, count * sizeInfo, slots(first, live, sizeInfo));
+  const dv = new DataView(descs.buffer, descs.byteOffset, descs.byteLength);
+  const iv = new DataView(infos.buffer, infos.byteOffset, infos.byteLength);
+
+  /** A record's descriptor and where its text lies in the text ring; null when the descriptor is not a finished record. */
+  const locate = (id: bigint): { di: number; begin: number; end: number } | null => {
     const di = Number(id % countB);
     const d = di * sizeDesc;
     const sv = dv.getBigUint64(d + oState + oCounter, true);
-    if ((sv & DESC_ID_MASK) !== id) return;
+    if ((sv & DESC_ID_MASK) !== id) return null;
     const state = Number((sv >> DESC_FLAGS_SHIFT) & 3n);
-    if (state !== 1 && state !== 2) return;
+    if (state !== 1 && state !== 2) return null;
     // Logical positions modulo the ring size, a power of two of at most 2^31: their low 32 bits decide.
     let begin = dv.getUint32(d + oLpos + oBegin, true) % textSize;
     const next = dv.getUint32(d + oLpos + oNext, true) % textSize;
-    if (begin === next) return;
-    const inf = di * sizeInfo;
-    let textLen = iv.getUint16(inf + oTextLen, true);
+    if (begin === next) return null;
+    let textLen = iv.getUint16(di * sizeInfo + oTextLen, true);
     if (begin > next) begin = 0;
     begin += 8;
     // makedumpfile: `if (next - begin < text_len)` in unsigned arithmetic (a negative difference is huge).
     const room = next - begin;
     if (room >= 0 && room < textLen) textLen = room;
-    const end = Math.min(begin + textLen, textSize);
+    return { di, begin: Math.min(begin, textSize), end: Math.min(begin + textLen, textSize) };
+  };
+  const found: Array<{ id: bigint; di: number; begin: number; end: number }> = [];
+  for (let k = 0, id = tail; k < live; k++, id = (id + 1n) & DESC_ID_MASK) {
+    const r = locate(id);
+    if (r) found.push({ id, ...r });
+  }
+  const text = await region("text", dataAddr, textSize, textRanges(found));
+  const records: LogRecord[] = [];
+  for (const { id, di, begin, end } of found) {
+    const inf = di * sizeInfo;
     const rec: LogRecord = {
       seq: iv.getBigUint64(inf + oSeq, true),
       tsNsec: iv.getBigUint64(inf + oTs, true),
-      text: text.subarray(Math.min(begin, textSize), end),
+      text: text.subarray(begin, end),
       id,
     };
     if (oCaller !== undefined) rec.callerId = iv.getUint32(inf + oCaller, true);
     records.push(rec);
-  };
-  let id = tail;
-  for (let n = 0n; id !== head && n < countB; n++) {
-    one(id);
-    id = (id + 1n) & DESC_ID_MASK;
   }
-  one(id);
   return { kind: "lockless", records, ringBytes, diagnostics };
+}
+
+/** Text ring ranges to read: the records' texts (with the 8-byte id before each), merged where they touch or lie within a page of each other. */
+function textRanges(found: ReadonlyArray<{ begin: number; end: number }>): Array<[number, number]> {
+  const rs = found.filter((r) => r.end > r.begin).map((r): [number, number] => [Math.max(0, r.begin - 8), r.end]);
+  rs.sort((x, y) => x[0] - y[0]);
+  const merged: Array<[number, number]> = [];
+  for (const r of rs) {
+    const last = merged[merged.length - 1];
+    if (last && r[0] <= last[1] + 4096) last[1] = Math.max(last[1], r[1]);
+    else merged.push(r);
+  }
+  return merged;
 }
 
 export async function readLegacy(mem: VirtualMemory, info: VmcoreInfo, opts: RingOptions = {}): Promise<RingReadResult> {

